@@ -1,0 +1,20 @@
+//go:build !linux
+
+package testutil
+
+import (
+	"os"
+	"testing"
+)
+
+// Main runs the tests; network namespaces exist only on Linux.
+func Main(m *testing.M) { os.Exit(m.Run()) }
+
+// InSandbox is always false off Linux.
+func InSandbox() bool { return false }
+
+// RequireRoot skips: network namespaces exist only on Linux.
+func RequireRoot(tb testing.TB) { tb.Skip("skipped: network namespaces exist only on Linux") }
+
+// NewNetNS skips: network namespaces exist only on Linux.
+func NewNetNS(tb testing.TB) string { RequireRoot(tb); return "" }

@@ -1,0 +1,60 @@
+package ocicni
+
+import (
+	"github.com/netplumb/ocicni/types"
+)
+
+// The aliases below make this package a drop-in replacement for
+// cri-o/ocicni's pkg/ocicni: the same names, the same fields.
+type (
+	// CNIPlugin is the interface a runtime programs against.
+	CNIPlugin = types.CNIPlugin
+	// PodNetwork describes one pod sandbox and its networks.
+	PodNetwork = types.PodNetwork
+	// NetAttachment names one network of a pod and its interface.
+	NetAttachment = types.NetAttachment
+	// NetResult is the outcome of one network attachment.
+	NetResult = types.NetResult
+	// RuntimeConfig is the runtime configuration of one attachment.
+	RuntimeConfig = types.RuntimeConfig
+	// PortMapping maps a host port to a container port.
+	PortMapping = types.PortMapping
+	// IpRange is one address range for the "ipRanges" capability.
+	IpRange = types.IpRange //nolint:revive // name kept for cri-o compatibility.
+	// BandwidthConfig is the "bandwidth" capability argument.
+	BandwidthConfig = types.BandwidthConfig
+	// DNSConfig is the "dns" capability argument.
+	DNSConfig = types.DNSConfig
+)
+
+const (
+	// DefaultInterfaceName is the first interface name handed out.
+	DefaultInterfaceName = types.DefaultInterfaceName
+	// CNIPluginName is what CNIPlugin.Name returns.
+	CNIPluginName = types.CNIPluginName
+	// DefaultConfDir is the default configuration directory.
+	DefaultConfDir = types.DefaultConfDir
+	// DefaultBinDir is the default plugin directory.
+	DefaultBinDir = types.DefaultBinDir
+)
+
+// InitCNI loads configuration from confDir (watching it and binDirs for
+// changes) and returns a ready-to-use CNIPlugin. defaultNetName may be empty,
+// in which case the first valid file in confDir is the default. It does not
+// fail because confDir is empty or missing: Status reports that instead.
+func InitCNI(defaultNetName, confDir string, binDirs ...string) (CNIPlugin, error) {
+	return New(WithDefaultNetwork(defaultNetName), WithConfDir(confDir), WithBinDirs(binDirs...))
+}
+
+// InitCNIWithCache is InitCNI with libcni's result cache at cacheDir instead
+// of DefaultCacheDir.
+func InitCNIWithCache(defaultNetName, confDir, cacheDir string, binDirs ...string) (CNIPlugin, error) {
+	return New(WithDefaultNetwork(defaultNetName), WithConfDir(confDir), WithCacheDir(cacheDir), WithBinDirs(binDirs...))
+}
+
+// InitCNINoInotify is InitCNIWithCache without a directory watcher: each
+// operation first reloads if the directories' listings or file stamps
+// changed.
+func InitCNINoInotify(defaultNetName, confDir, cacheDir string, binDirs ...string) (CNIPlugin, error) {
+	return New(WithDefaultNetwork(defaultNetName), WithConfDir(confDir), WithCacheDir(cacheDir), WithBinDirs(binDirs...), WithWatch(false))
+}

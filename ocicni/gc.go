@@ -1,0 +1,117 @@
+package ocicni
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/containernetworking/cni/libcni"
+	cnitypes "github.com/containernetworking/cni/pkg/types"
+	"github.com/containernetworking/cni/pkg/version"
+	"github.com/sirupsen/logrus"
+)
+
+// GC removes every cached attachment whose sandbox is not among validPods,
+// then sends the CNI GC verb (cniVersion >= 1.1.0) to every loaded network
+// with the attachments that remain. Stale attachments are DEL'd with the
+// configuration cached at ADD time, so attachments of networks whose file
+// has since been removed are cleaned up too. Networks with disableGC set
+// (in the cached or current configuration) are left alone. GC never runs
+// at the same time as a setup or teardown. It keeps going past failures and
+// returns them joined; a nil entry in validPods is refused up front.
+func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) error {
+	valid := map[string]bool{}
+	for i, pod := range validPods {
+		if pod == nil {
+			return invalidf("validPods[%d] is nil", i)
+		}
+		if pod.ID == "" {
+			return invalidf("validPods[%d] has no sandbox ID", i)
+		}
+		valid[pod.ID] = true
+	}
+	set := p.snapshot(ctx)
+
+	p.gcLock.Lock()
+	defer p.gcLock.Unlock()
+
+	entries, err := p.readCache("")
+	if err != nil {
+		return err
+	}
+	var errs []error
+	remaining := map[string][]cnitypes.GCAttachment{}
+	for _, e := range entries {
+		p.resolveCorruptName(set, e)
+		if e.network == "" {
+			p.log.WithFields(logrus.Fields{"cache_file": e.file, "error": e.err}).Warn("GC: cannot tell which network a corrupt cache file belongs to; leaving it")
+			continue
+		}
+		gca := cnitypes.GCAttachment{ContainerID: e.id, IfName: e.ifname}
+		if valid[e.id] {
+			remaining[e.network] = append(remaining[e.network], gca)
+			continue
+		}
+		if err := p.gcEntry(ctx, set, e); err != nil {
+			errs = append(errs, err)
+			// Still attached as far as anyone knows: keep its resources
+			// out of the plugins' GC.
+			remaining[e.network] = append(remaining[e.network], gca)
+		}
+	}
+	for _, n := range set.ordered {
+		if n.list.DisableGC {
+			continue
+		}
+		if ok, _ := version.GreaterThanOrEqualTo(n.list.CNIVersion, "1.1.0"); !ok {
+			continue
+		}
+		gctx := withLogFields(ctx, logrus.Fields{"network": n.name})
+		// Every stale attachment of n was handled above, so libcni finds
+		// none left to DEL and only sends the GC verb.
+		args := &libcni.GCArgs{ValidAttachments: remaining[n.name]}
+		if err := p.cni.GCNetworkList(gctx, n.list, args); err != nil {
+			errs = append(errs, fmt.Errorf("GC of network %q: %w", n.name, withCtxErr(gctx, err)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// gcEntry DELs one stale attachment, preferring its cached configuration.
+func (p *Plugin) gcEntry(ctx context.Context, set *netSet, e *cacheEntry) error {
+	pod := &PodNetwork{ID: e.id, NetNS: pickNetNS("", e.netns)}
+	a := p.fromCache(p.log, set, pod, e, e.index)
+	if a.list == nil {
+		return &OpError{Op: "gc", Pod: e.id, ID: e.id, Network: e.network, Ifname: e.ifname,
+			Err: fmt.Errorf("%w: cache entry %s is unusable (%v) and the network is no longer configured", ErrNetworkNotFound, e.file, e.err)}
+	}
+	if a.list.DisableGC {
+		return nil
+	}
+	_, err := p.forEachNetwork(ctx, pod, "gc", []*attachment{a}, false, false, func(ctx context.Context, a *attachment) error {
+		return withCtxErr(ctx, p.cni.DelNetworkList(ctx, a.list, a.rt))
+	})
+	return err
+}
+
+// resolveCorruptName fills in the network, sandbox and interface of a
+// corrupt entry from its file name, <network>-<id>-<ifname>, by matching
+// the loaded network names. Sandbox IDs contain no '-' in practice, so the
+// ID ends at the first '-' after the network prefix.
+func (p *Plugin) resolveCorruptName(set *netSet, e *cacheEntry) {
+	if e.network != "" {
+		return
+	}
+	base := e.file[strings.LastIndex(e.file, "/")+1:]
+	for _, n := range set.ordered {
+		rest, ok := strings.CutPrefix(base, n.name+"-")
+		if !ok {
+			continue
+		}
+		if i := strings.Index(rest, "-"); i > 0 && i < len(rest)-1 {
+			e.network, e.id, e.ifname = n.name, rest[:i], rest[i+1:]
+			return
+		}
+	}
+}

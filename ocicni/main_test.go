@@ -1,0 +1,9 @@
+package ocicni
+
+import (
+	"testing"
+
+	"github.com/netplumb/ocicni/internal/testutil"
+)
+
+func TestMain(m *testing.M) { testutil.Main(m) }

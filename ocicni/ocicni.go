@@ -1,0 +1,299 @@
+// Package ocicni gives pods their networks through CNI. It is a drop-in
+// replacement for cri-o/ocicni: the same CNIPlugin interface, the same
+// InitCNI constructors and the same types, plus a functional-options
+// constructor, New, and a few additions (network listing, change
+// notification, WaitReady).
+package ocicni
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/containernetworking/cni/libcni"
+	"github.com/sirupsen/logrus"
+)
+
+// Plugin implements CNIPlugin. Build one with New or an InitCNI function.
+//
+// Locking rule. Configuration is an immutable snapshot behind current; a
+// reload builds a new one off to the side (under reloadMu, which only
+// reloads take) and swaps the pointer. Pod operations read the pointer once
+// and never take reloadMu while a pod plugin runs, so a slow plugin can
+// never stall a reload, Status or another pod. Pod operations take, in this
+// order, the sandbox's entry in pods and then gcLock for reading; GC takes
+// gcLock for writing, because the CNI spec forbids GC while an ADD or DEL is
+// in flight. No other lock is held across a plugin exec.
+type Plugin struct {
+	opts options
+	log  logrus.FieldLogger
+	exec *pluginExec
+	cni  *libcni.CNIConfig
+
+	loader   *loader
+	current  atomic.Pointer[netSet]
+	reloadMu sync.Mutex // serializes reloads; see the locking rule above
+	lastScan atomic.Value
+
+	pods   *podLocks
+	gcLock sync.RWMutex
+
+	watch        *watcher
+	shutdownOnce sync.Once
+	done         chan struct{}
+}
+
+var _ CNIPlugin = (*Plugin)(nil)
+
+// New builds a Plugin, loads the configuration once and, unless watching is
+// turned off, starts watching the conf and plugin directories. It does not
+// fail because the conf dir is empty or missing, nor because inotify is
+// unavailable (it then polls): Status says what is missing instead.
+func New(opts ...Option) (*Plugin, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	p := &Plugin{
+		opts: o,
+		log:  o.logger,
+		exec: &pluginExec{inner: o.exec, timeout: o.pluginTimeout, log: o.logger},
+		pods: newPodLocks(),
+		done: make(chan struct{}),
+	}
+	p.cni = libcni.NewCNIConfigWithCacheDir(o.binDirs, o.cacheDir, p.exec)
+	p.loader = &loader{
+		confDir: o.confDir, binDirs: o.binDirs, wantDefault: o.defaultNetwork,
+		exec: p.exec, cache: newValidCache(), log: o.logger,
+	}
+	p.reload(context.Background())
+	if o.watch {
+		p.watch = newWatcher(p)
+		p.watch.start()
+	}
+	return p, nil
+}
+
+// Name returns CNIPluginName.
+func (p *Plugin) Name() string { return CNIPluginName }
+
+// GetDefaultNetworkName returns the current default network's name, or ""
+// when none is loaded.
+func (p *Plugin) GetDefaultNetworkName() string {
+	if d := p.snapshot(context.Background()).def; d != nil {
+		return d.name
+	}
+	return ""
+}
+
+// Networks returns a view of the loaded configuration: every network with
+// its file, version and plugin types, the default, and every skipped file
+// with the reason. Its Changed channel closes when the view goes stale.
+func (p *Plugin) Networks() NetworkSet {
+	return p.snapshot(context.Background()).info()
+}
+
+// reload loads the configuration and swaps it in if anything changed.
+func (p *Plugin) reload(ctx context.Context) {
+	p.reloadMu.Lock()
+	defer p.reloadMu.Unlock()
+	p.reloadLocked(ctx)
+}
+
+func (p *Plugin) reloadLocked(ctx context.Context) {
+	scan := p.scanDirs()
+	set := p.loader.load(ctx)
+	p.lastScan.Store(scan)
+	old := p.current.Load()
+	if old != nil && old.signature == set.signature {
+		return
+	}
+	p.current.Store(set)
+	if old != nil {
+		close(old.changed)
+	}
+	p.logLoad(old, set)
+}
+
+func (p *Plugin) logLoad(old, set *netSet) {
+	for _, s := range set.skipped {
+		p.log.WithFields(logrus.Fields{"file": s.File, "reason": s.Reason}).Warn("skipping CNI configuration file")
+	}
+	name := ""
+	if set.def != nil {
+		name = set.def.name
+	}
+	oldName := ""
+	if old != nil && old.def != nil {
+		oldName = old.def.name
+	}
+	l := p.log.WithFields(logrus.Fields{"conf_dir": set.confDir, "networks": len(set.ordered), "skipped": len(set.skipped), "default_network": name})
+	if old == nil || oldName != name {
+		l.Info("CNI configuration loaded; default network changed")
+		return
+	}
+	l.Info("CNI configuration reloaded")
+}
+
+// snapshot returns the current configuration. Without a watcher it first
+// reloads when the directories' listings or stamps changed, so a change is
+// never missed; that check costs a few stat calls.
+func (p *Plugin) snapshot(ctx context.Context) *netSet {
+	if p.watch == nil || p.watch.polling.Load() {
+		if scan, _ := p.lastScan.Load().(string); scan != p.scanDirs() {
+			p.reloadMu.Lock()
+			if scan, _ := p.lastScan.Load().(string); scan != p.scanDirs() {
+				p.reloadLocked(ctx)
+			}
+			p.reloadMu.Unlock()
+		}
+	}
+	return p.current.Load()
+}
+
+// SetUpPod attaches the pod to its networks; see CNIPlugin.
+func (p *Plugin) SetUpPod(pod PodNetwork) ([]NetResult, error) {
+	return p.SetUpPodWithContext(context.Background(), pod)
+}
+
+// SetUpPodWithContext attaches the pod to its networks (the default network
+// when pod.Networks is empty), bringing up lo in the pod's netns first. When
+// any network fails, every network of the call, the failing one included,
+// gets a DEL in reverse order before the error returns, even if ctx was
+// cancelled. Results are in attach order.
+func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) ([]NetResult, error) {
+	if err := validateID(&pod); err != nil {
+		return nil, err
+	}
+	if pod.NetNS == "" {
+		return nil, invalidf("pod %s: no network namespace path given", podName(&pod))
+	}
+	if err := checkNetNS(pod.NetNS); err != nil {
+		return nil, invalidf("pod %s: %v", podName(&pod), err)
+	}
+	for name, rc := range pod.RuntimeConfig {
+		if err := validateRuntimeConfig(name, rc); err != nil {
+			return nil, err
+		}
+	}
+	set := p.snapshot(ctx)
+	atts, err := p.planSetup(set, &pod)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := p.lockPod(ctx, pod.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	if err := bringUpLoopback(pod.NetNS); err != nil {
+		return nil, fmt.Errorf("pod %s: bringing up lo in %s: %w", podName(&pod), pod.NetNS, err)
+	}
+	results := make([]NetResult, len(atts))
+	n, err := p.forEachNetwork(ctx, &pod, "add", atts, false, false, func(ctx context.Context, a *attachment) error {
+		res, err := p.cni.AddNetworkList(ctx, a.list, a.rt)
+		if err != nil {
+			return withCtxErr(ctx, err)
+		}
+		results[a.index] = NetResult{Result: res, NetAttachment: NetAttachment{Name: a.name, Ifname: a.ifname}}
+		return nil
+	})
+	if err == nil {
+		return results, nil
+	}
+	// A failed ADD must be followed by a DEL (CNI spec), and the caller's
+	// context may be the reason it failed: roll back on a detached one.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	_, rbErr := p.forEachNetwork(rctx, &pod, "del", atts[:n], true, true, func(ctx context.Context, a *attachment) error {
+		return p.cni.DelNetworkList(ctx, a.list, a.rt)
+	})
+	if rbErr != nil {
+		p.log.WithFields(podFields(&pod)).WithError(rbErr).Error("rollback of failed pod network setup failed")
+		return nil, fmt.Errorf("%w; rollback also failed: %w", err, rbErr)
+	}
+	return nil, err
+}
+
+// withCtxErr adds the context's verdict to err, since libcni reports a
+// plugin killed on cancellation only as "signal: killed".
+func withCtxErr(ctx context.Context, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		if errors.Is(cerr, context.DeadlineExceeded) {
+			return fmt.Errorf("%w: %w: %w", err, ErrPluginTimeout, cerr)
+		}
+		return fmt.Errorf("%w: %w", err, cerr)
+	}
+	return err
+}
+
+// lockPod takes the sandbox's lock and then gcLock for reading.
+func (p *Plugin) lockPod(ctx context.Context, id string) (func(), error) {
+	unlockPod, err := p.pods.lock(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("waiting for another operation on sandbox %s: %w", id, err)
+	}
+	p.gcLock.RLock()
+	return func() {
+		p.gcLock.RUnlock()
+		unlockPod()
+	}, nil
+}
+
+// TearDownPod detaches the pod; see CNIPlugin.
+func (p *Plugin) TearDownPod(pod PodNetwork) error {
+	return p.TearDownPodWithContext(context.Background(), pod)
+}
+
+// TearDownPodWithContext detaches the pod from the requested networks, or
+// from every network the result cache records for the sandbox when none are
+// requested, in reverse attach order. Each DEL uses the configuration and
+// arguments cached at ADD time, so a network whose file changed or vanished
+// is still removed by the plugins that added it. It keeps going past
+// failures and returns them joined; a failed DEL leaves its cache entry so a
+// later call can retry. Tearing down twice, or with an empty or deleted
+// netns path, succeeds.
+func (p *Plugin) TearDownPodWithContext(ctx context.Context, pod PodNetwork) error {
+	if err := validateID(&pod); err != nil {
+		return err
+	}
+	set := p.snapshot(ctx)
+	unlock, err := p.lockPod(ctx, pod.ID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	atts, err := p.planExisting(ctx, set, &pod)
+	if err != nil {
+		return err
+	}
+	_, err = p.forEachNetwork(ctx, &pod, "del", atts, true, true, func(ctx context.Context, a *attachment) error {
+		if a.list == nil {
+			p.log.WithFields(logrus.Fields(logFields(ctx))).Warn("nothing cached and network not configured; nothing to tear down")
+			return nil
+		}
+		if a.net == nil || a.net.list != a.list {
+			p.log.WithFields(logFields(ctx)).Debug("tearing down with the configuration cached at setup")
+		}
+		return withCtxErr(ctx, p.cni.DelNetworkList(ctx, a.list, a.rt))
+	})
+	return err
+}
+
+// Shutdown stops the watcher and waits for its goroutine. It may be called
+// more than once; pod operations keep working with the last configuration.
+func (p *Plugin) Shutdown() error {
+	p.shutdownOnce.Do(func() {
+		close(p.done)
+		if p.watch != nil {
+			p.watch.stop()
+		}
+	})
+	return nil
+}

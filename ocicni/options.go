@@ -1,0 +1,149 @@
+package ocicni
+
+import (
+	"io"
+	"time"
+
+	"github.com/containernetworking/cni/pkg/invoke"
+	"github.com/sirupsen/logrus"
+)
+
+const (
+	// DefaultPluginTimeout bounds every plugin exec whose context carries no
+	// earlier deadline.
+	DefaultPluginTimeout = 2 * time.Minute
+
+	// DefaultCacheDir is libcni's result cache directory.
+	DefaultCacheDir = "/var/lib/cni"
+
+	// DefaultPollInterval is how often directories are polled when inotify
+	// cannot be had.
+	DefaultPollInterval = 2 * time.Second
+
+	// defaultStatusTimeout bounds the STATUS verb in Status.
+	defaultStatusTimeout = 10 * time.Second
+
+	// rollbackTimeout bounds the DELs of a failed setup, which run on a
+	// context detached from the caller's so that a cancelled caller still
+	// gets its half-made attachments removed.
+	rollbackTimeout = time.Minute
+)
+
+// Option configures a Plugin built by New.
+type Option func(*options)
+
+type options struct {
+	confDir        string
+	binDirs        []string
+	cacheDir       string
+	defaultNetwork string
+	watch          bool
+	pollInterval   time.Duration
+	logger         logrus.FieldLogger
+	exec           invoke.Exec
+	pluginTimeout  time.Duration
+	kubernetesArgs bool
+}
+
+func defaultOptions() options {
+	quiet := logrus.New()
+	quiet.SetOutput(io.Discard)
+	return options{
+		confDir:        DefaultConfDir,
+		binDirs:        []string{DefaultBinDir},
+		cacheDir:       DefaultCacheDir,
+		watch:          true,
+		pollInterval:   DefaultPollInterval,
+		logger:         quiet,
+		pluginTimeout:  DefaultPluginTimeout,
+		kubernetesArgs: true,
+	}
+}
+
+// WithConfDir sets the directory of network configuration files (default
+// DefaultConfDir). It need not exist yet.
+func WithConfDir(dir string) Option {
+	return func(o *options) {
+		if dir != "" {
+			o.confDir = dir
+		}
+	}
+}
+
+// WithBinDirs sets the directories searched for plugin binaries, in order
+// (default DefaultBinDir). They are never created by the library.
+func WithBinDirs(dirs ...string) Option {
+	return func(o *options) {
+		var kept []string
+		for _, d := range dirs {
+			if d != "" {
+				kept = append(kept, d)
+			}
+		}
+		if len(kept) > 0 {
+			o.binDirs = kept
+		}
+	}
+}
+
+// WithCacheDir sets libcni's result cache directory (default
+// DefaultCacheDir). Rootless runtimes point it somewhere writable.
+func WithCacheDir(dir string) Option {
+	return func(o *options) {
+		if dir != "" {
+			o.cacheDir = dir
+		}
+	}
+}
+
+// WithDefaultNetwork names the default network. Without it, the first valid
+// configuration file in byte order of its name is the default.
+func WithDefaultNetwork(name string) Option {
+	return func(o *options) { o.defaultNetwork = name }
+}
+
+// WithWatch turns directory watching on (the default) or off. With it off,
+// every operation first checks the directories' listings and file stamps
+// and reloads if they changed, so no change is missed either way.
+func WithWatch(on bool) Option {
+	return func(o *options) { o.watch = on }
+}
+
+// WithPollInterval sets how often directories are polled when inotify is
+// unavailable (default DefaultPollInterval).
+func WithPollInterval(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.pollInterval = d
+		}
+	}
+}
+
+// WithLogger sets the logger. The default discards everything; the library
+// never writes to logrus's global logger.
+func WithLogger(l logrus.FieldLogger) Option {
+	return func(o *options) {
+		if l != nil {
+			o.logger = l
+		}
+	}
+}
+
+// WithExec replaces the process runner used for plugins, mainly for tests.
+// The library still applies its deadlines and error wrapping around it.
+func WithExec(e invoke.Exec) Option {
+	return func(o *options) { o.exec = e }
+}
+
+// WithPluginTimeout bounds each plugin exec whose context has no earlier
+// deadline (default DefaultPluginTimeout). Zero or less disables the bound.
+func WithPluginTimeout(d time.Duration) Option {
+	return func(o *options) { o.pluginTimeout = d }
+}
+
+// WithKubernetesArgs chooses whether K8S_POD_NAMESPACE, K8S_POD_NAME,
+// K8S_POD_INFRA_CONTAINER_ID and K8S_POD_UID are sent in CNI_ARGS (default
+// true). Runtimes that are not Kubernetes, such as podman, turn it off.
+func WithKubernetesArgs(on bool) Option {
+	return func(o *options) { o.kubernetesArgs = on }
+}

@@ -1,0 +1,124 @@
+package ocicni
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"github.com/containernetworking/cni/libcni"
+)
+
+// fileStamp identifies one version of a file without reading it: a
+// replaced, rewritten or chmod'ed file gets a new stamp.
+type fileStamp struct {
+	path  string
+	size  int64
+	mtime int64
+	mode  os.FileMode
+	ino   uint64
+	ctime int64
+}
+
+func stampOf(path string, fi os.FileInfo) fileStamp {
+	ino, ctime := inodeAndCtime(fi)
+	return fileStamp{path: path, size: fi.Size(), mtime: fi.ModTime().UnixNano(), mode: fi.Mode(), ino: ino, ctime: ctime}
+}
+
+type parsedConf struct {
+	list *libcni.NetworkConfigList
+	err  error
+}
+
+type versionAnswer struct {
+	supported []string
+	err       error
+}
+
+// validCache remembers what reloads learnt: parsed configurations by content
+// hash and VERSION answers by plugin binary stamp. A reload of unchanged
+// files therefore parses nothing and execs nothing. Entries not used by the
+// latest load are dropped, so the cache never outgrows the directories.
+type validCache struct {
+	mu       sync.Mutex // guards parsed and versions; held only for map access
+	parsed   map[[sha256.Size]byte]parsedConf
+	versions map[fileStamp]versionAnswer
+
+	usedParsed   map[[sha256.Size]byte]bool
+	usedVersions map[fileStamp]bool
+
+	versionExecs atomic.Int64 // VERSION execs so far; read by tests and benchmarks
+}
+
+func newValidCache() *validCache {
+	return &validCache{
+		parsed:   map[[sha256.Size]byte]parsedConf{},
+		versions: map[fileStamp]versionAnswer{},
+	}
+}
+
+// beginLoad starts tracking which entries the coming load uses.
+func (c *validCache) beginLoad() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.usedParsed = map[[sha256.Size]byte]bool{}
+	c.usedVersions = map[fileStamp]bool{}
+}
+
+// endLoad drops every entry the load did not use.
+func (c *validCache) endLoad() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.parsed {
+		if !c.usedParsed[k] {
+			delete(c.parsed, k)
+		}
+	}
+	for k := range c.versions {
+		if !c.usedVersions[k] {
+			delete(c.versions, k)
+		}
+	}
+}
+
+func (c *validCache) parse(key [sha256.Size]byte, parse func() (*libcni.NetworkConfigList, error)) (*libcni.NetworkConfigList, error) {
+	c.mu.Lock()
+	p, ok := c.parsed[key]
+	c.usedParsed[key] = true
+	c.mu.Unlock()
+	if ok {
+		return p.list, p.err
+	}
+	list, err := parse()
+	c.mu.Lock()
+	c.parsed[key] = parsedConf{list: list, err: err}
+	c.mu.Unlock()
+	return list, err
+}
+
+// version returns the VERSION answer of the binary with stamp st, asking the
+// plugin only when the stamp is new. Timeouts and cancellations are not
+// remembered, so a binary that was merely slow is asked again next time.
+func (c *validCache) version(st fileStamp, ask func() ([]string, error)) ([]string, error) {
+	c.mu.Lock()
+	a, ok := c.versions[st]
+	c.usedVersions[st] = true
+	c.mu.Unlock()
+	if ok {
+		return a.supported, a.err
+	}
+	c.versionExecs.Add(1)
+	supported, err := ask()
+	if err == nil || !isTransient(err) {
+		c.mu.Lock()
+		c.versions[st] = versionAnswer{supported: supported, err: err}
+		c.mu.Unlock()
+	}
+	return supported, err
+}
+
+func isTransient(err error) bool {
+	return errors.Is(err, ErrPluginTimeout) || errors.Is(err, context.Canceled)
+}

@@ -1,0 +1,311 @@
+package ocicni
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+const (
+	// foldQuiet is how long the watcher waits for a burst to go quiet
+	// before its one follow-up reload; the first event of a burst is acted
+	// on at once, so this adds no latency to a single change.
+	foldQuiet = 10 * time.Millisecond
+	// foldMax bounds how long a never-ending burst can defer a reload.
+	foldMax = 100 * time.Millisecond
+)
+
+// watcher reloads the configuration when the conf dir, its parent, a plugin
+// dir, or the directory of a symlinked configuration's target changes. If
+// the inotify watcher errors it is rebuilt; if inotify cannot be had at all
+// the watcher polls the directories' fingerprint instead.
+type watcher struct {
+	p       *Plugin
+	polling atomic.Bool // set once inotify proved unavailable
+	stopCh  chan struct{}
+	wg      sync.WaitGroup
+
+	// Owned by the run goroutine.
+	fsw     *fsnotify.Watcher
+	watched map[string]uint64 // dir -> inode when added
+	wanted  map[string]bool   // dirs whose every event matters
+	paths   []string          // dirs whose ancestors' events matter
+	reloads atomic.Int64      // reloads triggered by events; read by tests
+}
+
+func newWatcher(p *Plugin) *watcher {
+	return &watcher{p: p, stopCh: make(chan struct{})}
+}
+
+func (w *watcher) start() {
+	w.wg.Add(1)
+	go w.run()
+}
+
+func (w *watcher) stop() {
+	close(w.stopCh)
+	w.wg.Wait()
+}
+
+func (w *watcher) run() {
+	defer w.wg.Done()
+	defer func() {
+		if w.fsw != nil {
+			w.fsw.Close()
+		}
+	}()
+	if err := w.arm(); err != nil {
+		w.poll(err)
+		return
+	}
+	for {
+		select {
+		case <-w.stopCh:
+			return
+		case ev, ok := <-w.fsw.Events:
+			if !ok {
+				if err := w.rearm(errors.New("event channel closed")); err != nil {
+					w.poll(err)
+					return
+				}
+				continue
+			}
+			if w.relevant(ev) {
+				w.burst()
+			}
+		case err, ok := <-w.fsw.Errors:
+			if ok && errors.Is(err, fsnotify.ErrEventOverflow) {
+				// Events were lost but the watches stand: one reload
+				// catches up with whatever happened.
+				w.p.log.WithError(err).Warn("inotify queue overflowed; reloading CNI configuration")
+				w.burst()
+				continue
+			}
+			if !ok {
+				err = errors.New("error channel closed")
+			}
+			if rerr := w.rearm(err); rerr != nil {
+				w.poll(rerr)
+				return
+			}
+		}
+	}
+}
+
+// arm creates the inotify watcher and sets up the watches.
+func (w *watcher) arm() error {
+	fsw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
+	}
+	w.fsw = fsw
+	w.watched = map[string]uint64{}
+	return w.syncAndReload()
+}
+
+// rearm replaces a failed inotify watcher; a change that happened while it
+// was down is caught by the reload that follows.
+func (w *watcher) rearm(cause error) error {
+	w.p.log.WithError(cause).Warn("CNI config watcher failed; re-establishing it")
+	w.fsw.Close()
+	w.fsw = nil
+	return w.arm()
+}
+
+// poll is the fallback when inotify is unavailable (instances or watches
+// exhausted): it checks the directories' fingerprint every interval.
+// Operations check it too, so they never act on stale configuration.
+func (w *watcher) poll(cause error) {
+	if w.fsw != nil {
+		w.fsw.Close()
+		w.fsw = nil
+	}
+	w.polling.Store(true)
+	w.p.log.WithError(cause).Warnf("cannot watch CNI directories with inotify; polling them every %s instead", w.p.opts.pollInterval)
+	t := time.NewTicker(w.p.opts.pollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.stopCh:
+			return
+		case <-t.C:
+			w.p.snapshot(context.Background())
+		}
+	}
+}
+
+// burst reloads at once, then folds whatever else arrives until the burst
+// goes quiet into one more reload, and repeats while events keep coming.
+func (w *watcher) burst() {
+	for {
+		if err := w.syncAndReload(); err != nil {
+			w.p.log.WithError(err).Warn("cannot add inotify watch; some changes are only seen on the next event")
+		}
+		if !w.fold() {
+			return
+		}
+	}
+}
+
+// fold waits for the burst to go quiet and reports whether any relevant
+// event arrived in the meantime.
+func (w *watcher) fold() bool {
+	dirty := false
+	deadline := time.NewTimer(foldMax)
+	defer deadline.Stop()
+	quiet := time.NewTimer(foldQuiet)
+	defer quiet.Stop()
+	for {
+		select {
+		case <-w.stopCh:
+			return false
+		case ev, ok := <-w.fsw.Events:
+			if !ok {
+				return dirty
+			}
+			if w.relevant(ev) {
+				dirty = true
+				quiet.Reset(foldQuiet)
+			}
+		case <-quiet.C:
+			return dirty
+		case <-deadline.C:
+			return dirty
+		}
+	}
+}
+
+// syncAndReload reloads, then makes the watches match what the new
+// configuration needs. When a watch was added (a directory appeared), it
+// reloads again, since files may have landed before the watch existed.
+func (w *watcher) syncAndReload() error {
+	for i := 0; ; i++ {
+		w.reloads.Add(1)
+		w.p.reload(context.Background())
+		added, err := w.sync()
+		if err != nil || !added || i >= 3 {
+			return err
+		}
+	}
+}
+
+// sync computes the directories to watch and adds or removes watches.
+func (w *watcher) sync() (bool, error) {
+	o := w.p.opts
+	w.wanted = map[string]bool{}
+	w.paths = nil
+	want := map[string]bool{}
+	addDir := func(d string, all bool) {
+		d = filepath.Clean(d)
+		w.paths = append(w.paths, d)
+		if all {
+			w.wanted[d] = true
+		}
+		// A directory that does not exist yet is found through the
+		// nearest ancestor that does.
+		for cur := d; ; cur = filepath.Dir(cur) {
+			if fi, err := os.Stat(cur); err == nil && fi.IsDir() {
+				want[cur] = true
+				return
+			}
+			if cur == filepath.Dir(cur) {
+				return
+			}
+		}
+	}
+	addDir(o.confDir, true)
+	addDir(filepath.Dir(filepath.Clean(o.confDir)), false)
+	for _, d := range o.binDirs {
+		addDir(d, true)
+	}
+	for _, d := range symlinkTargetDirs(o.confDir) {
+		addDir(d, true)
+	}
+
+	added := false
+	var firstErr error
+	for d, ino := range w.watched {
+		fi, err := os.Stat(d)
+		cur, _ := inodeOf(fi, err)
+		if !want[d] || cur != ino {
+			_ = w.fsw.Remove(d)
+			delete(w.watched, d)
+		}
+	}
+	for d := range want {
+		if _, ok := w.watched[d]; ok {
+			continue
+		}
+		fi, err := os.Stat(d)
+		ino, ok := inodeOf(fi, err)
+		if !ok {
+			continue
+		}
+		if err := w.fsw.Add(d); err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		w.watched[d] = ino
+		added = true
+	}
+	return added, firstErr
+}
+
+func inodeOf(fi os.FileInfo, err error) (uint64, bool) {
+	if err != nil || !fi.IsDir() {
+		return 0, false
+	}
+	ino, _ := inodeAndCtime(fi)
+	return ino, true
+}
+
+// relevant reports whether an event can change the configuration: anything
+// in a watched directory of interest, or, in an ancestor, something on the
+// way to one (the conf dir being created, removed or renamed).
+func (w *watcher) relevant(ev fsnotify.Event) bool {
+	if w.wanted[filepath.Dir(ev.Name)] || w.wanted[ev.Name] {
+		return true
+	}
+	for _, p := range w.paths {
+		if p == ev.Name || strings.HasPrefix(p, ev.Name+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
+// symlinkTargetDirs returns the directories holding the targets of
+// symlinked configuration files, so a change to a target outside the conf
+// dir is seen too.
+func symlinkTargetDirs(confDir string) []string {
+	entries, err := os.ReadDir(confDir)
+	if err != nil {
+		return nil
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.Type()&os.ModeSymlink == 0 {
+			continue
+		}
+		p := filepath.Join(confDir, e.Name())
+		if t, err := os.Readlink(p); err == nil {
+			if !filepath.IsAbs(t) {
+				t = filepath.Join(confDir, t)
+			}
+			dirs = append(dirs, filepath.Dir(t))
+		}
+		if t, err := filepath.EvalSymlinks(p); err == nil {
+			dirs = append(dirs, filepath.Dir(t))
+		}
+	}
+	return dirs
+}
