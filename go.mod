@@ -1,6 +1,6 @@
 module github.com/netplumb/ocicni
 
-go 1.26.8
+go 1.24.0
 
 require (
 	github.com/containernetworking/cni v1.3.0
