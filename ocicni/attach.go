@@ -126,7 +126,7 @@ func (p *Plugin) planExisting(ctx context.Context, set *netSet, pod *PodNetwork)
 			atts = append(atts, p.fromCache(log, set, pod, found, i))
 			continue
 		}
-		a := &attachment{name: r.Name, ifname: ifnames[i], index: i, rt: p.runtimeConf(pod, r.Name, ifnames[i], i)}
+		a := &attachment{name: r.Name, ifname: ifnames[i], index: i, rt: p.runtimeConf(pod, r.Name, ifnames[i], i), noCache: true}
 		if n := set.lookup(r.Name); n != nil {
 			a.net, a.list = n, n.list
 		}

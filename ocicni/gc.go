@@ -86,7 +86,7 @@ func (p *Plugin) gcEntry(ctx context.Context, set *netSet, e *cacheEntry) error 
 		return &OpError{Op: "gc", Pod: e.id, ID: e.id, Network: e.network, Ifname: e.ifname,
 			Err: fmt.Errorf("%w: cache entry %s is unusable (%v) and the network is no longer configured", ErrNetworkNotFound, e.file, e.err)}
 	}
-	if a.list.DisableGC {
+	if a.list.DisableGC || (a.net != nil && a.net.list.DisableGC) {
 		return nil
 	}
 	_, err := p.forEachNetwork(ctx, pod, "gc", []*attachment{a}, false, false, func(ctx context.Context, a *attachment) error {

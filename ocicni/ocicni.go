@@ -278,7 +278,9 @@ func (p *Plugin) TearDownPodWithContext(ctx context.Context, pod PodNetwork) err
 			p.log.WithFields(logrus.Fields(logFields(ctx))).Warn("nothing cached and network not configured; nothing to tear down")
 			return nil
 		}
-		if a.net == nil || a.net.list != a.list {
+		if a.noCache {
+			p.log.WithFields(logFields(ctx)).Warn("no cache entry for this attachment; tearing down with the current configuration of the network")
+		} else if a.net == nil || a.net.list != a.list {
 			p.log.WithFields(logFields(ctx)).Debug("tearing down with the configuration cached at setup")
 		}
 		return withCtxErr(ctx, p.cni.DelNetworkList(ctx, a.list, a.rt))

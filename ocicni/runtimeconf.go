@@ -22,6 +22,9 @@ type attachment struct {
 	net    *network // the loaded network, nil if not loaded
 	rt     *libcni.RuntimeConf
 	list   *libcni.NetworkConfigList // what to run: cached or current
+	// noCache is set when the result cache holds no entry for the
+	// attachment, so list (if any) is the current configuration.
+	noCache bool
 }
 
 // validateID checks the sandbox ID and the values that end up in CNI_ARGS.

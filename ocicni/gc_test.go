@@ -1,0 +1,216 @@
+package ocicni
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	cnitypes "github.com/containernetworking/cni/pkg/types"
+	"github.com/containernetworking/cni/plugins/test/noop/debug"
+
+	"github.com/netplumb/ocicni/internal/testutil"
+)
+
+func TestGCRemovesAttachmentsOfPodsNotValid(t *testing.T) {
+	e := newEnv(t)
+	log := e.newLog()
+	np := e.noopNet("10-n.conflist", "n", "1.1.0", "10.0.0.1", log)
+	p := e.plugin(WithWatch(false))
+	keep := PodNetwork{ID: "keep", NetNS: testutil.NewNetNS(t)}
+	for _, pod := range []PodNetwork{keep, {ID: "stale", NetNS: testutil.NewNetNS(t)}} {
+		if _, err := p.SetUpPod(pod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.GC(context.Background(), []*PodNetwork{&keep}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"ADD n keep eth0", "ADD n stale eth0", "DEL n stale eth0", "GC n"}
+	if ev := events(t, log); !reflect.DeepEqual(ev, want) {
+		t.Fatalf("plugin calls = %v\nwant %v", ev, want)
+	}
+	if c := e.cacheFiles(); !reflect.DeepEqual(c, []string{"n-keep-eth0"}) {
+		t.Fatalf("cache after GC = %v", c)
+	}
+	valid := stdinConf(t, lastCall(t, np.debug).CmdArgs.StdinData)["cni.dev/valid-attachments"]
+	if want := asJSONValue(t, []cnitypes.GCAttachment{{ContainerID: "keep", IfName: "eth0"}}); !reflect.DeepEqual(valid, want) {
+		t.Fatalf("GC verb valid attachments = %v, want %v", valid, want)
+	}
+}
+
+func TestGCRemovesAttachmentsOfDeletedNetworks(t *testing.T) {
+	e := newEnv(t)
+	gone := e.noopNet("10-gone.conflist", "gone", "1.0.0", "10.0.0.1", "")
+	p := e.plugin(WithWatch(false))
+	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(e.confDir, "10-gone.conflist")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.GC(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := commands(t, gone.log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+		t.Fatalf("removed network's plugin got %v, want ADD DEL", got)
+	}
+	if c := e.cacheFiles(); len(c) != 0 {
+		t.Fatalf("cache after GC = %v", c)
+	}
+}
+
+func TestGCHonoursDisableGC(t *testing.T) {
+	e := newEnv(t)
+	conf, np := e.noopConf(debug.Debug{ReportResult: resultFor("1.1.0", "10.0.0.1")}, "", nil)
+	e.writeList("10-n.conflist", "n", "1.1.0", map[string]any{"disableGC": true}, conf)
+	p := e.plugin(WithWatch(false))
+	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.GC(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD"}) {
+		t.Fatalf("plugin got %v, want only the ADD", got)
+	}
+	if c := e.cacheFiles(); !reflect.DeepEqual(c, []string{"n-c1-eth0"}) {
+		t.Fatalf("cache after GC = %v", c)
+	}
+}
+
+func TestGCHonoursDisableGCSetAfterSetup(t *testing.T) {
+	e := newEnv(t)
+	np := e.noopNet("10-n.conflist", "n", "1.1.0", "10.0.0.1", "")
+	p := e.plugin(WithWatch(false))
+	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}); err != nil {
+		t.Fatal(err)
+	}
+	// The operator turns GC off for the network after the pod was set up:
+	// the cached configuration says nothing of it, the current one does.
+	conf := map[string]any{"type": "noop", "debugFile": np.debug, "commandLog": np.log}
+	e.writeList("10-n.conflist", "n", "1.1.0", map[string]any{"disableGC": true}, conf)
+	if err := p.GC(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD"}) {
+		t.Fatalf("plugin got %v, want only the ADD", got)
+	}
+	if c := e.cacheFiles(); !reflect.DeepEqual(c, []string{"n-c1-eth0"}) {
+		t.Fatalf("cache after GC = %v", c)
+	}
+}
+
+func TestGCKeepsGoingAndJoinsErrors(t *testing.T) {
+	e := newEnv(t)
+	a := e.noopNet("10-a.conflist", "a", "1.0.0", "10.0.0.1", "")
+	b := e.noopNet("20-b.conflist", "b", "1.0.0", "10.0.0.2", "")
+	p := e.plugin(WithWatch(false))
+	for _, id := range []string{"p1", "p2"} {
+		pod := PodNetwork{ID: id, NetNS: testutil.NewNetNS(t), Networks: []NetAttachment{{Name: "a"}, {Name: "b"}}}
+		if _, err := p.SetUpPod(pod); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setDebug(t, a.debug, debug.Debug{ReportError: "a refuses", ReportErrorCode: 111})
+	setDebug(t, b.debug, debug.Debug{ReportError: "b refuses", ReportErrorCode: 112})
+	err := p.GC(context.Background(), nil)
+	errs := joined(err)
+	var codes []int
+	for _, x := range errs {
+		var ce *cnitypes.Error
+		var op *OpError
+		if !errors.As(x, &ce) || !errors.As(x, &op) || op.Op != "gc" {
+			t.Fatalf("joined error %v lacks an OpError or the plugin's *types.Error", x)
+		}
+		codes = append(codes, int(ce.Code))
+	}
+	sort.Ints(codes)
+	if !reflect.DeepEqual(codes, []int{111, 111, 112, 112}) {
+		t.Fatalf("error codes = %v from %v, want one per stale attachment", codes, err)
+	}
+	for _, np := range []noopPlug{a, b} {
+		if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD", "ADD", "DEL", "DEL"}) {
+			t.Fatalf("plugin got %v, want a DEL for each pod", got)
+		}
+	}
+	if c := e.cacheFiles(); len(c) != 4 {
+		t.Fatalf("cache after failed GC = %v, want every entry kept for a retry", c)
+	}
+}
+
+func TestGCRefusesNilPod(t *testing.T) {
+	e := newEnv(t)
+	np := e.noopNet("10-n.conflist", "n", "1.1.0", "10.0.0.1", "")
+	p := e.plugin(WithWatch(false))
+	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.GC(context.Background(), []*PodNetwork{nil}); !errors.Is(err, ErrInvalidPodNetwork) {
+		t.Fatalf("GC with a nil pod = %v, want ErrInvalidPodNetwork", err)
+	}
+	if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD"}) {
+		t.Fatalf("plugin got %v after a refused GC", got)
+	}
+}
+
+// gcWaitingForLock reports whether a goroutine sits in Plugin.GC waiting
+// to take gcLock for writing.
+func gcWaitingForLock() bool {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "sync.(*RWMutex).Lock") && strings.Contains(g, "ocicni.(*Plugin).GC(") {
+			return true
+		}
+	}
+	return false
+}
+
+func TestGCWaitsForInFlightAdd(t *testing.T) {
+	e := newEnv(t)
+	marks := e.slowPlugin()
+	log := e.newLog()
+	first, _ := e.noopConf(debug.Debug{ReportResult: resultFor("1.1.0", "10.0.0.1")}, log, nil)
+	e.writeList("10-slow.conflist", "slow", "1.1.0", nil, first, map[string]any{"type": "slow"})
+	p := e.plugin(WithWatch(false))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addDone := make(chan error, 1)
+	go func() {
+		_, err := p.SetUpPodWithContext(ctx, PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)})
+		addDone <- err
+	}()
+	testutil.Eventually(t, 20*time.Second, func() bool { return started(marks, "c1") }, "slow ADD never started")
+
+	gcDone := make(chan error, 1)
+	go func() { gcDone <- p.GC(context.Background(), nil) }()
+	testutil.Eventually(t, 20*time.Second, func() bool {
+		select {
+		case err := <-gcDone:
+			t.Fatalf("GC returned (%v) while an ADD was in flight", err)
+		default:
+		}
+		return gcWaitingForLock()
+	}, "GC neither finished nor waited for the in-flight ADD")
+
+	cancel()
+	if err := <-addDone; !errors.Is(err, context.Canceled) {
+		t.Fatalf("ADD err = %v, want context.Canceled", err)
+	}
+	if err := <-gcDone; err != nil {
+		t.Fatal(err)
+	}
+	// The rollback DEL of the cancelled ADD still came before the GC.
+	want := []string{"ADD slow c1 eth0", "DEL slow c1 eth0", "GC slow"}
+	if ev := events(t, log); !reflect.DeepEqual(ev, want) {
+		t.Fatalf("plugin calls = %v\nwant %v", ev, want)
+	}
+}

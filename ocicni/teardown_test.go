@@ -1,0 +1,250 @@
+package ocicni
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	cnitypes "github.com/containernetworking/cni/pkg/types"
+	"github.com/containernetworking/cni/plugins/test/noop/debug"
+	"github.com/sirupsen/logrus"
+	"github.com/vishvananda/netns"
+
+	"github.com/netplumb/ocicni/internal/testutil"
+)
+
+func TestTearDownFromCacheInReverseAttachOrder(t *testing.T) {
+	e := newEnv(t)
+	log := e.newLog()
+	e.noopNet("10-a.conflist", "a", "1.0.0", "10.0.0.1", log)
+	e.noopNet("20-b.conflist", "b", "1.0.0", "10.0.0.2", log)
+	e.noopNet("30-c.conflist", "c", "1.0.0", "10.0.0.3", log)
+	p := e.plugin(WithWatch(false))
+	ns := testutil.NewNetNS(t)
+	// Attach order b, c, a matches neither the cache's file-name order
+	// (a, b, c) nor the ifname order (c, a, b), nor their reverses.
+	pod := PodNetwork{ID: "c1", NetNS: ns, Networks: []NetAttachment{
+		{Name: "b", Ifname: "net2"}, {Name: "c", Ifname: "net0"}, {Name: "a", Ifname: "net1"},
+	}}
+	if _, err := p.SetUpPod(pod); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.TearDownPod(PodNetwork{ID: "c1", NetNS: ns}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"ADD b c1 net2", "ADD c c1 net0", "ADD a c1 net1",
+		"DEL a c1 net1", "DEL c c1 net0", "DEL b c1 net2",
+	}
+	if ev := events(t, log); !reflect.DeepEqual(ev, want) {
+		t.Fatalf("plugin calls = %v\nwant %v", ev, want)
+	}
+	if c := e.cacheFiles(); len(c) != 0 {
+		t.Fatalf("cache after teardown = %v", c)
+	}
+}
+
+func TestTearDownFromRequestInReverseOrder(t *testing.T) {
+	e := newEnv(t)
+	log := e.newLog()
+	e.noopNet("10-a.conflist", "a", "1.0.0", "10.0.0.1", log)
+	e.noopNet("20-b.conflist", "b", "1.0.0", "10.0.0.2", log)
+	e.noopNet("30-c.conflist", "c", "1.0.0", "10.0.0.3", log)
+	p := e.plugin(WithWatch(false))
+	pod := PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t), Networks: []NetAttachment{{Name: "c"}, {Name: "a"}, {Name: "b"}}}
+	if _, err := p.SetUpPod(pod); err != nil {
+		t.Fatal(err)
+	}
+	// Only a and c: b stays attached.
+	if err := p.TearDownPod(PodNetwork{ID: "c1", NetNS: pod.NetNS, Networks: []NetAttachment{{Name: "c"}, {Name: "a"}}}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"ADD c c1 eth0", "ADD a c1 eth1", "ADD b c1 eth2", "DEL a c1 eth1", "DEL c c1 eth0"}
+	if ev := events(t, log); !reflect.DeepEqual(ev, want) {
+		t.Fatalf("plugin calls = %v\nwant %v", ev, want)
+	}
+	if c := e.cacheFiles(); !reflect.DeepEqual(c, []string{"b-c1-eth2"}) {
+		t.Fatalf("cache = %v, want only b's entry", c)
+	}
+}
+
+func TestTearDownUsesConfigCachedAtSetup(t *testing.T) {
+	for _, change := range []string{"rewritten", "deleted"} {
+		t.Run(change, func(t *testing.T) {
+			e := newEnv(t)
+			old := e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.1", "")
+			p := e.plugin(WithWatch(false))
+			ns := testutil.NewNetNS(t)
+			pod := PodNetwork{Name: "web", Namespace: "prod", ID: "c1", UID: "u1", NetNS: ns,
+				RuntimeConfig: map[string]RuntimeConfig{"n": {IP: "10.0.0.1"}}}
+			if _, err := p.SetUpPod(pod); err != nil {
+				t.Fatal(err)
+			}
+			addArgs := lastCall(t, old.debug).CmdArgs.Args
+			var now noopPlug
+			if change == "rewritten" {
+				now = e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.9", "")
+			} else if err := os.Remove(e.confDir + "/10-n.conflist"); err != nil {
+				t.Fatal(err)
+			}
+			// The teardown request carries none of the setup's arguments.
+			if err := p.TearDownPod(PodNetwork{ID: "c1", NetNS: ns}); err != nil {
+				t.Fatal(err)
+			}
+			if got := commands(t, old.log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+				t.Fatalf("plugin of the setup's config got %v, want ADD DEL", got)
+			}
+			if now.log != "" {
+				if got := commands(t, now.log); len(got) != 0 {
+					t.Fatalf("plugin of the current config got %v, want nothing", got)
+				}
+			}
+			del := lastCall(t, old.debug).CmdArgs
+			if del.Args != addArgs {
+				t.Fatalf("DEL CNI_ARGS = %q, want the ADD's %q", del.Args, addArgs)
+			}
+			prev, _ := stdinConf(t, del.StdinData)["prevResult"].(map[string]any)
+			if !strings.Contains(mustJSON(prev), "10.0.0.1/24") {
+				t.Fatalf("DEL prevResult = %v, want the cached ADD result", prev)
+			}
+			if c := e.cacheFiles(); len(c) != 0 {
+				t.Fatalf("cache after teardown = %v", c)
+			}
+		})
+	}
+}
+
+func TestTearDownWithoutCacheFallsBackToCurrentConfigWithWarning(t *testing.T) {
+	e := newEnv(t)
+	np := e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.1", "")
+	p := e.plugin(WithWatch(false))
+	ns := testutil.NewNetNS(t)
+	// Nothing requested and nothing cached: nothing to do.
+	if err := p.TearDownPod(PodNetwork{ID: "c1", NetNS: ns}); err != nil {
+		t.Fatal(err)
+	}
+	if got := commands(t, np.log); len(got) != 0 {
+		t.Fatalf("plugin got %v with nothing to tear down", got)
+	}
+	if err := p.TearDownPod(PodNetwork{ID: "c1", NetNS: ns, Networks: []NetAttachment{{Name: "n"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"DEL"}) {
+		t.Fatalf("plugin got %v, want DEL from the current config", got)
+	}
+	warned := false
+	for _, en := range e.logs.AllEntries() {
+		if en.Level == logrus.WarnLevel && en.Data["network"] == "n" && en.Data["pod_id"] == "c1" && strings.Contains(en.Message, "current configuration") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Fatalf("no warning about tearing down n with the current configuration; logs: %v", e.logs.AllEntries())
+	}
+}
+
+func TestTearDownKeepsGoingAndJoinsErrors(t *testing.T) {
+	e := newEnv(t)
+	log := e.newLog()
+	a := e.noopNet("10-a.conflist", "a", "1.0.0", "10.0.0.1", log)
+	e.noopNet("20-b.conflist", "b", "1.0.0", "10.0.0.2", log)
+	c := e.noopNet("30-c.conflist", "c", "1.0.0", "10.0.0.3", log)
+	p := e.plugin(WithWatch(false))
+	ns := testutil.NewNetNS(t)
+	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: ns, Networks: []NetAttachment{{Name: "a"}, {Name: "b"}, {Name: "c"}}}); err != nil {
+		t.Fatal(err)
+	}
+	setDebug(t, a.debug, debug.Debug{ReportError: "a is stuck", ReportErrorCode: 101})
+	setDebug(t, c.debug, debug.Debug{ReportError: "c is stuck", ReportErrorCode: 102})
+
+	err := p.TearDownPod(PodNetwork{ID: "c1", NetNS: ns})
+	errs := joined(err)
+	if len(errs) != 2 {
+		t.Fatalf("err = %v, want two joined errors", err)
+	}
+	var codes []int
+	for _, x := range errs {
+		var ce *cnitypes.Error
+		var op *OpError
+		if !errors.As(x, &ce) || !errors.As(x, &op) || op.Op != "del" {
+			t.Fatalf("joined error %v lacks an OpError or the plugin's *types.Error", x)
+		}
+		codes = append(codes, int(ce.Code))
+	}
+	sort.Ints(codes)
+	if !reflect.DeepEqual(codes, []int{101, 102}) {
+		t.Fatalf("error codes = %v, want 101 and 102", codes)
+	}
+	want := []string{"ADD a c1 eth0", "ADD b c1 eth1", "ADD c c1 eth2", "DEL c c1 eth2", "DEL b c1 eth1", "DEL a c1 eth0"}
+	if ev := events(t, log); !reflect.DeepEqual(ev, want) {
+		t.Fatalf("plugin calls = %v\nwant %v", ev, want)
+	}
+	// A failed DEL keeps its cache entry, so a retry can finish the job.
+	if got := e.cacheFiles(); !reflect.DeepEqual(got, []string{"a-c1-eth0", "c-c1-eth2"}) {
+		t.Fatalf("cache after partial teardown = %v", got)
+	}
+	setDebug(t, a.debug, debug.Debug{})
+	setDebug(t, c.debug, debug.Debug{})
+	if err := p.TearDownPod(PodNetwork{ID: "c1", NetNS: ns}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.cacheFiles(); len(got) != 0 {
+		t.Fatalf("cache after retry = %v", got)
+	}
+}
+
+func TestTearDownIsIdempotent(t *testing.T) {
+	e := newEnv(t)
+	np := e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.1", "")
+	p := e.plugin(WithWatch(false))
+	pod := PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}
+	if _, err := p.SetUpPod(pod); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := p.TearDownPod(pod); err != nil {
+			t.Fatalf("teardown %d: %v", i+1, err)
+		}
+	}
+	if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+		t.Fatalf("plugin got %v, want one ADD and one DEL", got)
+	}
+}
+
+func TestTearDownWithEmptyOrDeletedNetNS(t *testing.T) {
+	for _, path := range []string{"empty", "deleted"} {
+		t.Run(path, func(t *testing.T) {
+			e := newEnv(t)
+			np := e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.1", "")
+			p := e.plugin(WithWatch(false))
+			ns := testutil.NewNetNS(t)
+			if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: ns}); err != nil {
+				t.Fatal(err)
+			}
+			if err := netns.DeleteNamed(ns[strings.LastIndex(ns, "/")+1:]); err != nil {
+				t.Fatal(err)
+			}
+			req := PodNetwork{ID: "c1", NetNS: ns}
+			if path == "empty" {
+				req.NetNS = ""
+			}
+			if err := p.TearDownPod(req); err != nil {
+				t.Fatal(err)
+			}
+			if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+				t.Fatalf("plugin got %v", got)
+			}
+			// The cached path is gone, so plugins are told there is none
+			// rather than handed a dangling path.
+			if got := lastCall(t, np.debug).CmdArgs.Netns; path == "empty" && got != "" {
+				t.Fatalf("DEL CNI_NETNS = %q, want empty", got)
+			}
+			if c := e.cacheFiles(); len(c) != 0 {
+				t.Fatalf("cache after teardown = %v", c)
+			}
+		})
+	}
+}
