@@ -24,6 +24,11 @@ func newPodLocks() *podLocks {
 
 // lock takes the lock for id and returns its release function.
 func (p *podLocks) lock(ctx context.Context, id string) (func(), error) {
+	// select picks at random among ready cases, so a done context must be
+	// checked first or it could still win a free lock.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	p.mu.Lock()
 	l, ok := p.locks[id]
 	if !ok {
