@@ -81,6 +81,9 @@ func (p *Plugin) planSetup(set *netSet, pod *PodNetwork) ([]*attachment, error) 
 	for i, r := range reqs {
 		n := set.lookup(r.Name)
 		if n == nil {
+			if why := set.skippedNets[r.Name]; why != nil {
+				return nil, fmt.Errorf("%w: %q: %w", ErrNetworkNotFound, r.Name, why)
+			}
 			return nil, fmt.Errorf("%w: %q is not loaded from %s", ErrNetworkNotFound, r.Name, set.confDir)
 		}
 		atts[i] = &attachment{
