@@ -10,10 +10,11 @@
 // "faults" object of its network configuration:
 //
 //	{"type": "faulty", "faults": {"ADD": "hang", "DEL": "error"},
-//	 "errorCode": 7, "errorMsg": "boom", "signal": "SEGV",
+//	 "errorCode": 7, "errorMsg": "boom", "signal": "TERM",
 //	 "commandLog": "/tmp/log", "ip": "10.99.0.2/24"}
 //
-// The fault names are listed in the switch of act. Every invocation other
+// A key "COMMAND:network" applies to that network only and wins over a
+// plain "COMMAND". The fault names are listed in the switch of act. Every invocation other
 // than VERSION appends "<COMMAND> <CNI_CONTAINERID> <CNI_IFNAME>" to
 // commandLog, before acting, so tests can see that a hanging or crashing
 // call did start.
@@ -38,6 +39,7 @@ type control struct {
 
 type netConf struct {
 	control
+	Name       string          `json:"name"`
 	CNIVersion string          `json:"cniVersion"`
 	IP         string          `json:"ip"`
 	PrevResult json.RawMessage `json:"prevResult"`
@@ -80,7 +82,11 @@ func merge(dst *control, src control) {
 }
 
 func act(cmd string, conf netConf) {
-	switch fault := conf.Faults[cmd]; fault {
+	fault, ok := conf.Faults[cmd+":"+conf.Name]
+	if !ok {
+		fault = conf.Faults[cmd]
+	}
+	switch fault {
 	case "", "ok":
 		succeed(cmd, conf)
 	case "error":
@@ -110,8 +116,8 @@ func act(cmd string, conf netConf) {
 		fmt.Print(`null`)
 	case "signal":
 		sig := syscall.SIGKILL
-		if conf.Signal == "SEGV" {
-			sig = syscall.SIGSEGV
+		if conf.Signal == "TERM" {
+			sig = syscall.SIGTERM
 		}
 		_ = syscall.Kill(os.Getpid(), sig)
 		time.Sleep(time.Minute)
