@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/containernetworking/cni/libcni"
@@ -140,9 +141,11 @@ func (l *loader) loadFile(ctx context.Context, path string) (*network, [sha256.S
 }
 
 // readConf reads a configuration file, refusing directories, special files
-// and files over maxConfSize.
+// and files over maxConfSize. It opens without blocking, because opening a
+// FIFO for reading otherwise waits for a writer forever and would stall
+// every reload; the type check then refuses the FIFO.
 func readConf(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open: %w", err)
 	}
