@@ -132,3 +132,14 @@ func (e *env) countLog(msg string) int {
 	}
 	return n
 }
+
+// hasLogWith reports whether an entry whose message contains msg carries
+// field key with value v.
+func (e *env) hasLogWith(msg, key string, v any) bool {
+	for _, en := range e.logs.AllEntries() {
+		if strings.Contains(en.Message, msg) && en.Data[key] == v {
+			return true
+		}
+	}
+	return false
+}
