@@ -14,6 +14,9 @@ import (
 // teardown and GC recover the order networks were attached in.
 const attachIndexKey = "io.github.netplumb.ocicni/attach-index"
 
+// maxCacheFileName is the longest file name common file systems allow.
+const maxCacheFileName = 255
+
 // attachment is one network of one pod, planned and ready to run.
 type attachment struct {
 	name   string
