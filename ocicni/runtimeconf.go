@@ -42,6 +42,26 @@ func validateID(pod *PodNetwork) error {
 	return nil
 }
 
+// validateSetup checks everything about a setup request that does not
+// depend on the loaded configuration.
+func validateSetup(pod *PodNetwork) error {
+	if err := validateID(pod); err != nil {
+		return err
+	}
+	if pod.NetNS == "" {
+		return invalidf("pod %s: no network namespace path given", podName(pod))
+	}
+	if err := checkNetNS(pod.NetNS); err != nil {
+		return invalidf("pod %s: %v", podName(pod), err)
+	}
+	for name, rc := range pod.RuntimeConfig {
+		if err := validateRuntimeConfig(name, rc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // checkArgValue refuses values that would let a caller smuggle extra keys
 // into CNI_ARGS, whose format is K=V;K=V.
 func checkArgValue(v string) error {
