@@ -11,4 +11,4 @@ require (
 	golang.org/x/sys v0.23.0
 )
 
-require go.uber.org/goleak v1.3.0 // indirect
+require go.uber.org/goleak v1.3.0
