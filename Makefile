@@ -23,8 +23,11 @@ vet:
 	$(GO) vet ./...
 
 # Plugins are built with GOFLAGS=-mod=mod because the module copies carry no
-# vendor folder; the stamp file makes a version bump rebuild them.
+# vendor folder; the stamp file makes a version bump rebuild them. The
+# purpose-built test plugins under internal/testplugins are part of this
+# module, so they are rebuilt every time (the build cache makes that cheap).
 plugins: $(PLUGIN_DIR)/.stamp-$(PLUGINS_VERSION)-$(CNI_VERSION)
+	GOBIN=$(PLUGIN_DIR) $(GO) install ./internal/testplugins/...
 
 $(PLUGIN_DIR)/.stamp-$(PLUGINS_VERSION)-$(CNI_VERSION):
 	mkdir -p $(PLUGIN_DIR)

@@ -81,7 +81,16 @@ func (p *Plugin) planSetup(set *netSet, pod *PodNetwork) ([]*attachment, error) 
 	for i, r := range reqs {
 		n := set.lookup(r.Name)
 		if n == nil {
+			if why := set.skippedNets[r.Name]; why != nil {
+				return nil, fmt.Errorf("%w: %q: %w", ErrNetworkNotFound, r.Name, why)
+			}
 			return nil, fmt.Errorf("%w: %q is not loaded from %s", ErrNetworkNotFound, r.Name, set.confDir)
+		}
+		// libcni keys its cache by <network>-<sandbox>-<ifname>; a name
+		// over the file name limit would fail only after the plugins ran.
+		if l := len(r.Name) + len(pod.ID) + len(ifnames[i]) + 2; l > maxCacheFileName {
+			return nil, invalidf("sandbox ID %q with network %q and interface %q makes a %d-byte cache file name, over the %d-byte limit",
+				pod.ID, r.Name, ifnames[i], l, maxCacheFileName)
 		}
 		atts[i] = &attachment{
 			name: r.Name, ifname: ifnames[i], index: i, net: n, list: n.list,

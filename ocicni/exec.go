@@ -15,6 +15,7 @@ import (
 
 	"github.com/containernetworking/cni/pkg/invoke"
 	cnitypes "github.com/containernetworking/cni/pkg/types"
+	"github.com/containernetworking/cni/pkg/types/create"
 	"github.com/containernetworking/cni/pkg/version"
 	"github.com/sirupsen/logrus"
 )
@@ -110,7 +111,34 @@ func (e *pluginExec) ExecPlugin(ctx context.Context, pluginPath string, stdinDat
 			return nil, fmt.Errorf("%s succeeded but printed %s, which is not a CNI result: %w", what, quoteShort(trimmed), ErrInvalidPluginOutput)
 		}
 	}
+	if cmd == "ADD" {
+		if err := checkResult(stdinData, out); err != nil {
+			return nil, fmt.Errorf("%s succeeded but printed %s, which is not a valid CNI result (%v): %w", what, quoteShort(bytes.TrimSpace(out)), err, ErrInvalidPluginOutput)
+		}
+	}
 	return out, nil
+}
+
+// checkResult decodes an ADD result the way libcni will, so a document of
+// the wrong shape or an unknown version is reported as the plugin's fault
+// rather than surfacing as a bare JSON decode error from inside libcni.
+func checkResult(netconf, out []byte) error {
+	var v struct {
+		CNIVersion string `json:"cniVersion"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil {
+		return err
+	}
+	if v.CNIVersion == "" {
+		var d version.ConfigDecoder
+		confVersion, err := d.Decode(netconf)
+		if err != nil {
+			return err
+		}
+		v.CNIVersion = confVersion
+	}
+	_, err := create.Create(v.CNIVersion, out)
+	return err
 }
 
 // run execs the binary, retrying a bounded number of times on ETXTBSY. A

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/containernetworking/cni/libcni"
@@ -45,6 +46,7 @@ func (l *loader) load(ctx context.Context) *netSet {
 
 	set := &netSet{
 		byName:      map[string]*network{},
+		skippedNets: map[string]error{},
 		confDir:     l.confDir,
 		binDirs:     l.binDirs,
 		wantDefault: l.wantDefault,
@@ -70,6 +72,9 @@ func (l *loader) load(ctx context.Context) *netSet {
 		if err != nil {
 			fmt.Fprintf(sig, "skip\x00%s\x00", err)
 			set.skipped = append(set.skipped, SkippedFile{File: path, Reason: err.Error()})
+			if n != nil && set.skippedNets[n.name] == nil {
+				set.skippedNets[n.name] = fmt.Errorf("%s was skipped: %w", path, err)
+			}
 			continue
 		}
 		fmt.Fprintf(sig, "ok\x00%s\x00", n.list.CNIVersion)
@@ -94,6 +99,8 @@ func (l *loader) load(ctx context.Context) *netSet {
 
 // loadFile loads one file. The returned hash covers what the file said,
 // valid or not, so the set's signature changes whenever any file does.
+// When the file parses but its plugins fail validation, the network comes
+// back together with the error.
 func (l *loader) loadFile(ctx context.Context, path string) (*network, [sha256.Size]byte, error) {
 	var zero [sha256.Size]byte
 	data, err := readConf(path)
@@ -113,6 +120,8 @@ func (l *loader) loadFile(ctx context.Context, path string) (*network, [sha256.S
 	if err != nil {
 		return nil, key, err
 	}
+	// From here on a failure still returns n, so a setup that names the
+	// network can be told why it was skipped.
 	n := &network{name: list.Name, file: path, list: list}
 	for _, p := range list.Plugins {
 		n.types = append(n.types, p.Network.Type)
@@ -124,7 +133,7 @@ func (l *loader) loadFile(ctx context.Context, path string) (*network, [sha256.S
 		fmt.Fprintf(h, "%v", st)
 		if err != nil {
 			copy(key[:], h.Sum(nil))
-			return nil, key, err
+			return n, key, err
 		}
 	}
 	copy(key[:], h.Sum(nil))
@@ -132,9 +141,11 @@ func (l *loader) loadFile(ctx context.Context, path string) (*network, [sha256.S
 }
 
 // readConf reads a configuration file, refusing directories, special files
-// and files over maxConfSize.
+// and files over maxConfSize. It opens without blocking, because opening a
+// FIFO for reading otherwise waits for a writer forever and would stall
+// every reload; the type check then refuses the FIFO.
 func readConf(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open: %w", err)
 	}
@@ -237,7 +248,7 @@ func checkVersion(v string) error {
 func (l *loader) validatePlugin(ctx context.Context, pluginType, cniVersion string) (fileStamp, error) {
 	path, err := findPlugin(pluginType, l.binDirs)
 	if err != nil {
-		return fileStamp{path: pluginType}, fmt.Errorf("plugin %q is missing from %s", pluginType, strings.Join(l.binDirs, ", "))
+		return fileStamp{path: pluginType}, fmt.Errorf("cannot use plugin %q: %w", pluginType, err)
 	}
 	fi, err := os.Stat(path)
 	if err != nil {

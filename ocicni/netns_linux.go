@@ -29,13 +29,19 @@ func checkNetNS(path string) error {
 		return fmt.Errorf("%s is not a namespace file", path)
 	}
 	t, err := unix.IoctlRetInt(int(f.Fd()), unix.NS_GET_NSTYPE)
-	if err == nil && t != unix.CLONE_NEWNET {
+	switch {
+	case err == nil && t != unix.CLONE_NEWNET:
 		return fmt.Errorf("%s is a namespace but not a network namespace", path)
-	}
-	if err != nil && !errors.Is(err, unix.ENOTTY) {
+	case err == nil:
+		return nil
+	case errors.Is(err, unix.ENOTTY) && fs.Type == unix.NSFS_MAGIC:
+		// nsfs without NS_GET_NSTYPE (kernels 3.19 to 4.10): the file is
+		// a namespace, of a type that cannot be asked.
+		return nil
+	default:
+		// Any other procfs file, /proc/self/status for one, lands here.
 		return fmt.Errorf("%s is not a namespace file: %w", path, err)
 	}
-	return nil
 }
 
 // handleAt opens a netlink socket inside the namespace at path. The socket

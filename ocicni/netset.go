@@ -20,6 +20,9 @@ type netSet struct {
 	ordered []*network // in file order
 	def     *network   // nil when there is no default network
 	skipped []SkippedFile
+	// skippedNets holds, for each network name that was parsed but not
+	// loaded (and is not loaded from another file), why it was skipped.
+	skippedNets map[string]error
 
 	confDir     string
 	binDirs     []string

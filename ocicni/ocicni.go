@@ -164,19 +164,8 @@ func (p *Plugin) SetUpPod(pod PodNetwork) ([]NetResult, error) {
 // gets a DEL in reverse order before the error returns, even if ctx was
 // cancelled. Results are in attach order.
 func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) ([]NetResult, error) {
-	if err := validateID(&pod); err != nil {
+	if err := validateSetup(&pod); err != nil {
 		return nil, err
-	}
-	if pod.NetNS == "" {
-		return nil, invalidf("pod %s: no network namespace path given", podName(&pod))
-	}
-	if err := checkNetNS(pod.NetNS); err != nil {
-		return nil, invalidf("pod %s: %v", podName(&pod), err)
-	}
-	for name, rc := range pod.RuntimeConfig {
-		if err := validateRuntimeConfig(name, rc); err != nil {
-			return nil, err
-		}
 	}
 	set := p.snapshot(ctx)
 	atts, err := p.planSetup(set, &pod)

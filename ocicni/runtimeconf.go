@@ -14,6 +14,9 @@ import (
 // teardown and GC recover the order networks were attached in.
 const attachIndexKey = "io.github.netplumb.ocicni/attach-index"
 
+// maxCacheFileName is the longest file name common file systems allow.
+const maxCacheFileName = 255
+
 // attachment is one network of one pod, planned and ready to run.
 type attachment struct {
 	name   string
@@ -37,6 +40,26 @@ func validateID(pod *PodNetwork) error {
 	} {
 		if err := checkArgValue(f.v); err != nil {
 			return invalidf("pod %s %q: %v", f.what, f.v, err)
+		}
+	}
+	return nil
+}
+
+// validateSetup checks everything about a setup request that does not
+// depend on the loaded configuration.
+func validateSetup(pod *PodNetwork) error {
+	if err := validateID(pod); err != nil {
+		return err
+	}
+	if pod.NetNS == "" {
+		return invalidf("pod %s: no network namespace path given", podName(pod))
+	}
+	if err := checkNetNS(pod.NetNS); err != nil {
+		return invalidf("pod %s: %v", podName(pod), err)
+	}
+	for name, rc := range pod.RuntimeConfig {
+		if err := validateRuntimeConfig(name, rc); err != nil {
+			return err
 		}
 	}
 	return nil

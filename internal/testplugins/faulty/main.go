@@ -1,0 +1,168 @@
+// Command faulty is a CNI plugin for tests that acts out the faults real
+// plugins show: CNI errors, garbage or missing output, death by signal,
+// hanging, and output that is valid JSON but not a CNI result. It answers
+// VERSION and succeeds by default, so a network using it loads normally.
+//
+// What it does for each CNI_COMMAND comes from, in order of precedence, a
+// control file beside the binary (<path it was exec'd as>.control.json,
+// read on every call, so a test can change behaviour between ADD and DEL
+// even though DEL runs with the configuration cached at ADD) and the
+// "faults" object of its network configuration:
+//
+//	{"type": "faulty", "faults": {"ADD": "hang", "DEL": "error"},
+//	 "errorCode": 7, "errorMsg": "boom", "signal": "TERM",
+//	 "commandLog": "/tmp/log", "ip": "10.99.0.2/24"}
+//
+// A key "COMMAND:network" applies to that network only and wins over a
+// plain "COMMAND". The fault names are listed in the switch of act. Every invocation other
+// than VERSION appends "<COMMAND> <CNI_CONTAINERID> <CNI_IFNAME>" to
+// commandLog, before acting, so tests can see that a hanging or crashing
+// call did start.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+	"time"
+)
+
+type control struct {
+	Faults     map[string]string `json:"faults"`
+	ErrorCode  uint              `json:"errorCode"`
+	ErrorMsg   string            `json:"errorMsg"`
+	Signal     string            `json:"signal"`
+	CommandLog string            `json:"commandLog"`
+}
+
+type netConf struct {
+	control
+	Name       string          `json:"name"`
+	CNIVersion string          `json:"cniVersion"`
+	IP         string          `json:"ip"`
+	PrevResult json.RawMessage `json:"prevResult"`
+}
+
+func main() {
+	cmd := os.Getenv("CNI_COMMAND")
+	stdin, _ := io.ReadAll(os.Stdin)
+	var conf netConf
+	_ = json.Unmarshal(stdin, &conf)
+	if data, err := os.ReadFile(os.Args[0] + ".control.json"); err == nil {
+		var c control
+		if err := json.Unmarshal(data, &c); err != nil {
+			fail(99, "bad control file: "+err.Error())
+		}
+		merge(&conf.control, c)
+	}
+	if cmd != "VERSION" && conf.CommandLog != "" {
+		logCommand(conf.CommandLog, fmt.Sprintf("%s %s %s\n", cmd, os.Getenv("CNI_CONTAINERID"), os.Getenv("CNI_IFNAME")))
+	}
+	act(cmd, conf)
+}
+
+func merge(dst *control, src control) {
+	if src.Faults != nil {
+		dst.Faults = src.Faults
+	}
+	if src.ErrorCode != 0 {
+		dst.ErrorCode = src.ErrorCode
+	}
+	if src.ErrorMsg != "" {
+		dst.ErrorMsg = src.ErrorMsg
+	}
+	if src.Signal != "" {
+		dst.Signal = src.Signal
+	}
+	if src.CommandLog != "" {
+		dst.CommandLog = src.CommandLog
+	}
+}
+
+func act(cmd string, conf netConf) {
+	fault, ok := conf.Faults[cmd+":"+conf.Name]
+	if !ok {
+		fault = conf.Faults[cmd]
+	}
+	switch fault {
+	case "", "ok":
+		succeed(cmd, conf)
+	case "error":
+		code, msg := conf.ErrorCode, conf.ErrorMsg
+		if code == 0 {
+			code = 999
+		}
+		if msg == "" {
+			msg = "faulty plugin failed on purpose"
+		}
+		fail(code, msg)
+	case "garbage":
+		fmt.Print("this is not JSON at all")
+	case "garbage-exit1":
+		fmt.Print("panic: something broke\n\tgoroutine 1 [running]")
+		os.Exit(1)
+	case "nothing":
+	case "nothing-exit1":
+		os.Exit(1)
+	case "truncated":
+		fmt.Printf(`{"cniVersion":%q,"interfaces":[{"name":"eth`, conf.CNIVersion)
+	case "wrong-shape":
+		fmt.Printf(`{"cniVersion":%q,"ips":"not a list","interfaces":42}`, conf.CNIVersion)
+	case "bad-version":
+		fmt.Print(`{"cniVersion":"42.0.0","ips":[]}`)
+	case "null":
+		fmt.Print(`null`)
+	case "signal":
+		sig := syscall.SIGKILL
+		if conf.Signal == "TERM" {
+			sig = syscall.SIGTERM
+		}
+		_ = syscall.Kill(os.Getpid(), sig)
+		time.Sleep(time.Minute)
+	case "hang":
+		for {
+			time.Sleep(time.Hour)
+		}
+	default:
+		fail(98, "unknown fault "+fault)
+	}
+}
+
+func succeed(cmd string, conf netConf) {
+	switch cmd {
+	case "VERSION":
+		fmt.Print(`{"cniVersion":"1.1.0","supportedVersions":["0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"]}`)
+	case "ADD":
+		if len(conf.PrevResult) > 0 && string(conf.PrevResult) != "null" {
+			os.Stdout.Write(conf.PrevResult)
+			return
+		}
+		ip := conf.IP
+		if ip == "" {
+			ip = "10.99.0.2/24"
+		}
+		fmt.Printf(`{"cniVersion":%q,"interfaces":[{"name":%q,"sandbox":%q}],"ips":[{"address":%q,"interface":0}]}`,
+			conf.CNIVersion, os.Getenv("CNI_IFNAME"), os.Getenv("CNI_NETNS"), ip)
+	}
+}
+
+func fail(code uint, msg string) {
+	out, _ := json.Marshal(map[string]any{"cniVersion": "1.0.0", "code": code, "msg": msg, "details": "from the faulty test plugin"})
+	os.Stdout.Write(out)
+	os.Exit(1)
+}
+
+// logCommand appends one line with a single write, which O_APPEND keeps
+// whole even when several plugin processes log at once.
+func logCommand(path, line string) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		fail(97, "command log: "+err.Error())
+	}
+	defer f.Close()
+	if _, err := f.WriteString(line); err != nil {
+		fail(97, "command log: "+err.Error())
+	}
+}

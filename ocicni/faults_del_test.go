@@ -1,0 +1,94 @@
+package ocicni
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	cnitypes "github.com/containernetworking/cni/pkg/types"
+)
+
+// threeNetworkPod sets up a pod on networks a, b and c, all served by the
+// faulty plugin with one shared command log, and returns the pod and log.
+func threeNetworkPod(t *testing.T, e *env) (*Plugin, PodNetwork, string) {
+	t.Helper()
+	log := e.logFile("faulty.log")
+	for _, n := range []string{"a", "b", "c"} {
+		e.writeList("10-"+n+".conflist", n, "1.0.0", faultyPlugin(log, nil))
+	}
+	p := e.plugin()
+	pod := webPod(t, "sb1")
+	pod.Networks = []NetAttachment{{Name: "a"}, {Name: "b"}, {Name: "c"}}
+	if _, err := p.SetUpPod(pod); err != nil {
+		t.Fatal(err)
+	}
+	return p, pod, log
+}
+
+// A DEL that fails on one network does not stop the others: every network
+// gets its DEL in reverse order, the error names the failed network and
+// carries its CNI error, and only its cache entry stays, so a later
+// teardown retries it and succeeds.
+func TestFaultDelFailureKeepsGoingAndRetries(t *testing.T) {
+	e := newFaultEnv(t)
+	p, pod, log := threeNetworkPod(t, e)
+	e.control(map[string]any{"faults": map[string]string{"DEL:b": "error"}, "errorCode": 7, "errorMsg": "cannot delete"})
+
+	err := p.TearDownPod(PodNetwork{ID: pod.ID, NetNS: pod.NetNS})
+	var ce *cnitypes.Error
+	if !errors.As(err, &ce) || ce.Code != 7 || ce.Msg != "cannot delete" {
+		t.Fatalf("teardown error %v: want the plugin's code 7", err)
+	}
+	var oe *OpError
+	if !errors.As(err, &oe) || oe.Op != "del" || oe.Network != "b" || oe.Ifname != "eth1" {
+		t.Fatalf("teardown error %v: want it to name network b, eth1", err)
+	}
+	if got := e.cacheFiles(); !reflect.DeepEqual(got, []string{"b-sb1-eth1"}) {
+		t.Fatalf("cache = %v, want only b's entry kept", got)
+	}
+
+	e.control(nil)
+	if err := p.TearDownPod(PodNetwork{ID: pod.ID}); err != nil {
+		t.Fatalf("retried teardown: %v", err)
+	}
+	if got := e.cacheFiles(); len(got) != 0 {
+		t.Fatalf("cache after retried teardown = %v", got)
+	}
+	want := []string{"ADD sb1 eth0", "ADD sb1 eth1", "ADD sb1 eth2",
+		"DEL sb1 eth2", "DEL sb1 eth1", "DEL sb1 eth0",
+		"DEL sb1 eth1"}
+	if got := faultyLog(t, log); !reflect.DeepEqual(got, want) {
+		t.Fatalf("plugin calls = %v, want %v", got, want)
+	}
+}
+
+// Several DEL failures all come back, joined, each naming its network.
+func TestFaultDelFailuresJoined(t *testing.T) {
+	e := newFaultEnv(t)
+	p, pod, _ := threeNetworkPod(t, e)
+	e.control(map[string]any{"faults": map[string]string{"DEL:a": "error", "DEL:c": "garbage-exit1"}, "errorCode": 7})
+
+	err := p.TearDownPod(PodNetwork{ID: pod.ID})
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok || len(joined.Unwrap()) != 2 {
+		t.Fatalf("teardown error %v: want two DEL failures joined", err)
+	}
+	var failed []string
+	for _, x := range joined.Unwrap() {
+		var oe *OpError
+		if !errors.As(x, &oe) {
+			t.Fatalf("joined error %v is not an OpError", x)
+		}
+		failed = append(failed, oe.Network)
+	}
+	if !reflect.DeepEqual(failed, []string{"c", "a"}) {
+		t.Fatalf("failed networks = %v, want c then a (reverse attach order)", failed)
+	}
+	var ce *cnitypes.Error
+	if !errors.As(err, &ce) || ce.Code != 7 || !errors.Is(err, ErrInvalidPluginOutput) {
+		t.Fatalf("teardown error %v: want a's CNI error and c's invalid output", err)
+	}
+	if got := e.cacheFiles(); !reflect.DeepEqual(got, []string{"a-sb1-eth0", "c-sb1-eth2"}) {
+		t.Fatalf("cache = %v, want a and c kept", got)
+	}
+}
