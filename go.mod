@@ -11,5 +11,3 @@ require (
 	go.uber.org/goleak v1.3.0
 	golang.org/x/sys v0.23.0
 )
-
-require go.uber.org/goleak v1.3.0

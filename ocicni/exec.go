@@ -273,7 +273,7 @@ func findPlugin(plugin string, dirs []string) (string, error) {
 		return p, nil
 	}
 	if notExec != "" {
-		return "", fmt.Errorf("%w: %s is not executable", ErrPluginNotFound, notExec)
+		return "", fmt.Errorf("%w: plugin %q at %s is not executable", ErrPluginNotFound, plugin, notExec)
 	}
-	return "", fmt.Errorf("%w: %q in %s", ErrPluginNotFound, plugin, strings.Join(dirs, ":"))
+	return "", fmt.Errorf("%w: plugin %q is missing from %s", ErrPluginNotFound, plugin, strings.Join(dirs, ", "))
 }

@@ -36,12 +36,6 @@ func noopPlugin(debugFile, log string) map[string]any {
 	return map[string]any{"type": "noop", "debugFile": debugFile, "commandLog": log}
 }
 
-// writeList writes a conflist with the given chain.
-func (e *env) writeList(file, name, version string, plugins ...map[string]any) {
-	e.t.Helper()
-	testutil.WriteJSON(e.t, e.confDir, file, map[string]any{"cniVersion": version, "name": name, "plugins": plugins})
-}
-
 // logFile returns a fresh, empty command log path.
 func (e *env) logFile(name string) string {
 	e.t.Helper()

@@ -96,7 +96,7 @@ func TestFaultBinaryVanishesBeforeExec(t *testing.T) {
 func TestFaultBinaryMissingOnTeardown(t *testing.T) {
 	e := newFaultEnv(t)
 	log := e.logFile("faulty.log")
-	e.writeList("10-net.conflist", "net1", "1.0.0", faultyPlugin(log, nil))
+	e.writeList("10-net.conflist", "net1", "1.0.0", nil, faultyPlugin(log, nil))
 	p := e.plugin(WithWatch(false))
 	pod := webPod(t, "sb1")
 	if _, err := p.SetUpPod(pod); err != nil {
@@ -147,7 +147,7 @@ const busyMsg = "plugin binary busy"
 func TestFaultTextFileBusyRetried(t *testing.T) {
 	e := newFaultEnv(t)
 	log := e.logFile("faulty.log")
-	e.writeList("10-net.conflist", "net1", "1.0.0", faultyPlugin(log, nil))
+	e.writeList("10-net.conflist", "net1", "1.0.0", nil, faultyPlugin(log, nil))
 	p := e.plugin(WithWatch(false))
 	pod := webPod(t, "sb1")
 	f := holdOpenForWrite(t, filepath.Join(e.binDir, "faulty"))
@@ -177,7 +177,7 @@ func TestFaultTextFileBusyRetried(t *testing.T) {
 func TestFaultTextFileBusyBounded(t *testing.T) {
 	e := newFaultEnv(t)
 	log := e.logFile("faulty.log")
-	e.writeList("10-net.conflist", "net1", "1.0.0", faultyPlugin(log, nil))
+	e.writeList("10-net.conflist", "net1", "1.0.0", nil, faultyPlugin(log, nil))
 	p := e.plugin(WithWatch(false))
 	holdOpenForWrite(t, filepath.Join(e.binDir, "faulty"))
 

@@ -14,7 +14,7 @@ func threeNetworkPod(t *testing.T, e *env) (*Plugin, PodNetwork, string) {
 	t.Helper()
 	log := e.logFile("faulty.log")
 	for _, n := range []string{"a", "b", "c"} {
-		e.writeList("10-"+n+".conflist", n, "1.0.0", faultyPlugin(log, nil))
+		e.writeList("10-"+n+".conflist", n, "1.0.0", nil, faultyPlugin(log, nil))
 	}
 	p := e.plugin()
 	pod := webPod(t, "sb1")

@@ -24,7 +24,7 @@ func webPod(t *testing.T, id string) PodNetwork {
 func TestFaultCNIErrorReachesCaller(t *testing.T) {
 	e := newFaultEnv(t)
 	log := e.logFile("faulty.log")
-	e.writeList("10-net.conflist", "net1", "1.0.0",
+	e.writeList("10-net.conflist", "net1", "1.0.0", nil,
 		faultyPlugin(log, map[string]string{"ADD": "error"}, "errorCode", 7, "errorMsg", "no addresses left in pool"))
 	p := e.plugin()
 
@@ -103,7 +103,7 @@ func TestFaultInvalidOutput(t *testing.T) {
 	}
 	faultyCase := func(fault string, extra ...any) func(e *env) {
 		return func(e *env) {
-			e.writeList("10-net.conflist", "net1", "1.0.0",
+			e.writeList("10-net.conflist", "net1", "1.0.0", nil,
 				faultyPlugin(e.logFile("log"), map[string]string{"ADD": fault}, extra...))
 		}
 	}
@@ -162,7 +162,7 @@ func TestFaultHangKilledByDeadline(t *testing.T) {
 			e := newFaultEnv(t)
 			dbg := e.noopDebug(debug.Debug{ReportResult: noopResult("10.1.0.5")})
 			noopLog, faultyLogPath := e.logFile("noop.log"), e.logFile("faulty.log")
-			e.writeList("10-net.conflist", "net1", "1.0.0",
+			e.writeList("10-net.conflist", "net1", "1.0.0", nil,
 				noopPlugin(dbg, noopLog),
 				faultyPlugin(faultyLogPath, map[string]string{"ADD": "hang"}))
 			p := e.plugin(c.opts...)

@@ -248,7 +248,7 @@ func checkVersion(v string) error {
 func (l *loader) validatePlugin(ctx context.Context, pluginType, cniVersion string) (fileStamp, error) {
 	path, err := findPlugin(pluginType, l.binDirs)
 	if err != nil {
-		return fileStamp{path: pluginType}, fmt.Errorf("cannot use plugin %q: %w", pluginType, err)
+		return fileStamp{path: pluginType}, err
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
