@@ -123,15 +123,11 @@ func (p *Plugin) planExisting(ctx context.Context, set *netSet, pod *PodNetwork)
 	if err != nil {
 		return nil, err
 	}
+	claimed := map[*cacheEntry]bool{}
 	for i, r := range pod.Networks {
-		var found *cacheEntry
-		for _, e := range entries {
-			if e.network == r.Name && e.ifname == ifnames[i] {
-				found = e
-				break
-			}
-		}
+		found := matchCached(entries, claimed, r, ifnames[i])
 		if found != nil {
+			claimed[found] = true
 			atts = append(atts, p.fromCache(log, set, pod, found, i))
 			continue
 		}
@@ -142,6 +138,30 @@ func (p *Plugin) planExisting(ctx context.Context, set *netSet, pod *PodNetwork)
 		atts = append(atts, a)
 	}
 	return atts, nil
+}
+
+// matchCached finds the cache entry of a requested network. A request that
+// names its interface must match it exactly. One that does not matches the
+// network's only unclaimed entry, whatever interface setup gave it, so a
+// teardown whose list differs from the setup's still finds it; failing
+// that, the interface the planner would have picked.
+func matchCached(entries []*cacheEntry, claimed map[*cacheEntry]bool, r NetAttachment, planned string) *cacheEntry {
+	var exact, only *cacheEntry
+	n := 0
+	for _, e := range entries {
+		if claimed[e] || e.network != r.Name {
+			continue
+		}
+		if e.ifname == planned && exact == nil {
+			exact = e
+		}
+		only = e
+		n++
+	}
+	if r.Ifname == "" && n == 1 {
+		return only
+	}
+	return exact
 }
 
 func (p *Plugin) fromCache(log logrus.FieldLogger, set *netSet, pod *PodNetwork, e *cacheEntry, index int) *attachment {

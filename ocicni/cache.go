@@ -58,6 +58,9 @@ func (p *Plugin) readCache(id string) ([]*cacheEntry, error) {
 	}
 	var out []*cacheEntry
 	for _, f := range files {
+		if strings.HasPrefix(f.Name(), ".") {
+			continue // a temporary file of recordPendingDel
+		}
 		e := parseCacheFile(filepath.Join(dir, f.Name()), id)
 		if e != nil {
 			out = append(out, e)
@@ -139,6 +142,57 @@ func sortByAttachOrder(es []*cacheEntry) {
 		}
 		return a.file < b.file
 	})
+}
+
+// pendingDelKey marks a cache entry written by the library, not libcni:
+// the record of an attachment whose ADD failed and whose rollback DEL failed
+// too. libcni caches only successful ADDs, so without it nothing would ever
+// retry that DEL, which the CNI spec requires.
+const pendingDelKey = "io.github.netplumb.ocicni/pending-del"
+
+// recordPendingDel makes sure a later teardown or GC retries the DEL of a.
+// An entry libcni wrote (a successful ADD) already does; otherwise one is
+// written in libcni's format with an empty result, atomically, so a crash
+// cannot leave half a file.
+func (p *Plugin) recordPendingDel(a *attachment) error {
+	path := filepath.Join(p.resultsDir(), a.name+"-"+a.rt.ContainerID+"-"+a.ifname)
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	caps := make(map[string]any, len(a.rt.CapabilityArgs)+1)
+	for k, v := range a.rt.CapabilityArgs {
+		caps[k] = v
+	}
+	caps[pendingDelKey] = true
+	data, err := json.Marshal(struct {
+		cachedInfo
+		Result map[string]any `json:"result"`
+	}{
+		cachedInfo: cachedInfo{
+			Kind: libcni.CNICacheV1, ContainerID: a.rt.ContainerID, Config: a.list.Bytes,
+			IfName: a.ifname, NetworkName: a.name, NetNS: a.rt.NetNS, CniArgs: a.rt.Args, CapabilityArgs: caps,
+		},
+		Result: map[string]any{"cniVersion": a.list.CNIVersion},
+	})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".pending-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // cachedList returns the configuration list stored with the entry.

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 	"unicode/utf8"
 
 	"github.com/containernetworking/cni/libcni"
@@ -24,6 +25,9 @@ import (
 // maxConfSize caps a configuration file. A larger file is refused without
 // being read whole, so a stray log file in the conf dir cannot eat memory.
 const maxConfSize = 1 << 20
+
+// versionTimeout bounds one VERSION exec during a reload.
+const versionTimeout = 10 * time.Second
 
 var confExtensions = []string{".conf", ".conflist", ".json"}
 
@@ -256,6 +260,10 @@ func (l *loader) validatePlugin(ctx context.Context, pluginType, cniVersion stri
 	}
 	st := stampOf(path, fi)
 	supported, err := l.cache.version(st, func() ([]string, error) {
+		// A plugin that never answers VERSION must not hold a reload for
+		// the full pod-operation timeout.
+		ctx, cancel := context.WithTimeout(ctx, versionTimeout)
+		defer cancel()
 		info, err := invoke.GetVersionInfo(ctx, path, l.exec)
 		if err != nil {
 			return nil, err

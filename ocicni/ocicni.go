@@ -198,7 +198,13 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) ([]Net
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
 	defer cancel()
 	_, rbErr := p.forEachNetwork(rctx, &pod, "del", atts[:n], true, true, func(ctx context.Context, a *attachment) error {
-		return p.cni.DelNetworkList(ctx, a.list, a.rt)
+		err := p.cni.DelNetworkList(ctx, a.list, a.rt)
+		if err != nil {
+			if rerr := p.recordPendingDel(a); rerr != nil {
+				p.log.WithFields(logFields(ctx)).WithError(rerr).Error("cannot record the failed rollback in the cache; this attachment may leak")
+			}
+		}
+		return err
 	})
 	if rbErr != nil {
 		p.log.WithFields(podFields(&pod)).WithError(rbErr).Error("rollback of failed pod network setup failed")

@@ -55,6 +55,9 @@ func (p *Plugin) attachmentStatus(ctx context.Context, pod *PodNetwork, a *attac
 	if a.list == nil {
 		return nil, fmt.Errorf("%w: %q is neither cached for this sandbox nor loaded", ErrNetworkNotFound, a.name)
 	}
+	if pending, _ := a.rt.CapabilityArgs[pendingDelKey].(bool); pending {
+		return nil, fmt.Errorf("setup of this attachment failed and so did its rollback DEL; tear the pod down to retry it")
+	}
 	cached, err := p.cni.GetNetworkListCachedResult(a.list, a.rt)
 	if err != nil {
 		p.log.WithFields(logFields(ctx)).WithError(err).Warn("cached result unreadable; reading addresses from the pod's netns")
