@@ -17,7 +17,8 @@ import (
 )
 
 // handleIn opens a netlink handle inside the namespace at path; the
-// calling thread never changes namespace.
+// calling thread never changes namespace. Callers close it at once: an
+// open handle keeps a deleted namespace alive.
 func handleIn(tb testing.TB, path string) *netlink.Handle {
 	tb.Helper()
 	ns, err := netns.GetFromPath(path)
@@ -29,14 +30,15 @@ func handleIn(tb testing.TB, path string) *netlink.Handle {
 	if err != nil {
 		tb.Fatalf("netlink handle in %s: %v", path, err)
 	}
-	tb.Cleanup(h.Close)
 	return h
 }
 
 // podLink returns the link named ifname inside the pod's netns, or nil.
 func podLink(tb testing.TB, nsPath, ifname string) netlink.Link {
 	tb.Helper()
-	l, err := handleIn(tb, nsPath).LinkByName(ifname)
+	h := handleIn(tb, nsPath)
+	defer h.Close()
+	l, err := h.LinkByName(ifname)
 	var nf netlink.LinkNotFoundError
 	if errors.As(err, &nf) {
 		return nil
@@ -52,6 +54,7 @@ func podLink(tb testing.TB, nsPath, ifname string) netlink.Link {
 func kernelAddrs(tb testing.TB, nsPath, ifname string) []string {
 	tb.Helper()
 	h := handleIn(tb, nsPath)
+	defer h.Close()
 	l, err := h.LinkByName(ifname)
 	if err != nil {
 		tb.Fatalf("%s in %s: %v", ifname, nsPath, err)
