@@ -135,11 +135,17 @@ func TestTeardownAfterNetNSDeletedAndAgain(t *testing.T) {
 	if err := p.TearDownPod(ocicni.PodNetwork{ID: pod.ID, NetNS: pod.NetNS}); err != nil {
 		t.Fatalf("TearDownPod after the netns was deleted: %v", err)
 	}
-	assertClean(t, w, "podnet")
 	// The kernel removes the veth when it destroys the namespace, which it
-	// does asynchronously.
+	// does asynchronously; the address and cache entry are gone at once.
+	if r := reservations(t, w.dataDir, "podnet"); len(r) != 0 {
+		t.Fatalf("reservation left after teardown: %v", r)
+	}
+	if c := w.cacheFiles(); len(c) != 0 {
+		t.Fatalf("cache files left after teardown: %v", c)
+	}
 	testutil.Eventually(t, 10*time.Second, func() bool { return !hostLinkExists(t, veth) },
 		"host veth %s outlived its namespace", veth)
+	assertClean(t, w, "podnet")
 
 	for _, again := range []ocicni.PodNetwork{
 		{ID: pod.ID, NetNS: pod.NetNS},
