@@ -59,15 +59,7 @@ func TestBandwidthLimitShapesThePod(t *testing.T) {
 	if got := tbfRates(t, veth); len(got) != 1 || got[0] != bw.IngressRate/8 {
 		t.Fatalf("tbf rates on host veth %s = %v bytes/s, want [%d]", veth, got, bw.IngressRate/8)
 	}
-	var ifb string
-	for _, iface := range asCurrent(t, res[0]).Interfaces {
-		if l, err := netlink.LinkByName(iface.Name); err == nil && l.Type() == "ifb" {
-			ifb = iface.Name
-		}
-	}
-	if ifb == "" {
-		t.Fatalf("no ifb device reported for egress shaping: %+v", asCurrent(t, res[0]).Interfaces)
-	}
+	ifb := ifbOf(t, res[0])
 	if got := tbfRates(t, ifb); len(got) != 1 || got[0] != bw.EgressRate/8 {
 		t.Fatalf("tbf rates on %s = %v bytes/s, want [%d]", ifb, got, bw.EgressRate/8)
 	}
@@ -101,4 +93,17 @@ func tbfRates(tb testing.TB, link string) []uint64 {
 		}
 	}
 	return out
+}
+
+// ifbOf returns the ifb device the bandwidth plugin reported for egress
+// shaping.
+func ifbOf(tb testing.TB, r ocicni.NetResult) string {
+	tb.Helper()
+	for _, iface := range asCurrent(tb, r).Interfaces {
+		if l, err := netlink.LinkByName(iface.Name); err == nil && l.Type() == "ifb" {
+			return iface.Name
+		}
+	}
+	tb.Fatalf("no ifb device reported for egress shaping: %+v", asCurrent(tb, r).Interfaces)
+	return ""
 }

@@ -115,15 +115,24 @@ func TestTeardownAfterConfigDeleted(t *testing.T) {
 	assertClean(t, w, "podnet")
 }
 
-// Tearing down a pod whose netns is already gone succeeds and releases its
-// address; tearing it down again, by cache or by network name, with or
-// without the stale path, succeeds too.
+// Tearing down a pod whose netns is already gone succeeds and releases
+// what lives outside the netns (its address, bandwidth's ifb device, its
+// cache entry) through the whole chain, tuning and bandwidth included;
+// tearing it down again, by cache or by network name, with or without the
+// stale path, succeeds too.
 func TestTeardownAfterNetNSDeletedAndAgain(t *testing.T) {
 	w := newWorld(t)
-	w.writeConf("10-podnet.conflist", w.bridgeNet("podnet"))
+	w.writeConf("10-podnet.conflist", w.bridgeNet("podnet", tuningPlugin(1400), bandwidthPlugin()))
 	p := w.plugin()
 	pod := w.pod("gone")
-	veth, _ := setUpOne(t, w, p, pod)
+	pod.RuntimeConfig = map[string]ocicni.RuntimeConfig{"podnet": {
+		Bandwidth: &ocicni.BandwidthConfig{IngressRate: 8_000_000, IngressBurst: 800_000, EgressRate: 8_000_000, EgressBurst: 800_000},
+	}}
+	res, err := p.SetUpPod(pod)
+	if err != nil {
+		t.Fatalf("SetUpPod: %v", err)
+	}
+	veth, ifb := hostVeth(t, res[0], w.bridge), ifbOf(t, res[0])
 
 	if err := netns.DeleteNamed(filepath.Base(pod.NetNS)); err != nil {
 		t.Fatalf("deleting the pod's netns: %v", err)
@@ -142,6 +151,9 @@ func TestTeardownAfterNetNSDeletedAndAgain(t *testing.T) {
 	}
 	if c := w.cacheFiles(); len(c) != 0 {
 		t.Fatalf("cache files left after teardown: %v", c)
+	}
+	if hostLinkExists(t, ifb) {
+		t.Fatalf("bandwidth's ifb %s left after teardown", ifb)
 	}
 	testutil.Eventually(t, 10*time.Second, func() bool { return !hostLinkExists(t, veth) },
 		"host veth %s outlived its namespace", veth)
