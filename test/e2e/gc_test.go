@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -60,6 +61,29 @@ func TestGCCleansExactlyThePodsLeftOut(t *testing.T) {
 				t.Fatalf("TearDownPod %s: %v", l.pod.Name, err)
 			}
 		}
+	}
+	assertClean(t, w, "podnet")
+}
+
+// GC also removes a stale pod whose network file was deleted since setup,
+// using the configuration cached at ADD: its reservation and veth go.
+func TestGCCleansPodOfDeletedNetwork(t *testing.T) {
+	w := newWorld(t)
+	file := w.writeConf("10-podnet.conflist", w.bridgeNet("podnet"))
+	p := w.plugin()
+	pod := w.pod("leaked")
+	veth, _ := setUpOne(t, w, p, pod)
+
+	view := p.Networks()
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	waitReload(t, view)
+	if err := p.GC(context.Background(), nil); err != nil {
+		t.Fatalf("GC: %v", err)
+	}
+	if hostLinkExists(t, veth) || podLink(t, pod.NetNS, "eth0") != nil {
+		t.Fatalf("veth %s or the pod's eth0 left after GC", veth)
 	}
 	assertClean(t, w, "podnet")
 }

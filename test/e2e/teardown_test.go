@@ -171,3 +171,29 @@ func TestTeardownAfterNetNSDeletedAndAgain(t *testing.T) {
 	}
 	assertClean(t, w, "podnet")
 }
+
+// A cache entry emptied by a crash mid-write does not strand the pod:
+// teardown falls back to the current configuration of the network and
+// still releases the address and removes the veth.
+func TestTeardownWithCorruptCacheEntry(t *testing.T) {
+	w := newWorld(t)
+	w.writeConf("10-podnet.conflist", w.bridgeNet("podnet"))
+	p := w.plugin()
+	pod := w.pod("crashed")
+	veth, _ := setUpOne(t, w, p, pod)
+
+	files := w.cacheFiles()
+	if len(files) != 1 {
+		t.Fatalf("cache files = %v, want one", files)
+	}
+	if err := os.WriteFile(filepath.Join(w.cacheDir, "results", files[0]), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.TearDownPod(ocicni.PodNetwork{ID: pod.ID, NetNS: pod.NetNS}); err != nil {
+		t.Fatalf("TearDownPod: %v", err)
+	}
+	if hostLinkExists(t, veth) || podLink(t, pod.NetNS, "eth0") != nil {
+		t.Fatalf("veth %s or the pod's eth0 left after teardown", veth)
+	}
+	assertClean(t, w, "podnet")
+}
