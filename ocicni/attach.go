@@ -114,16 +114,10 @@ func (p *Plugin) planExisting(ctx context.Context, set *netSet, pod *PodNetwork)
 	if err != nil {
 		return nil, err
 	}
+	found := matchCached(entries, pod.Networks, ifnames)
 	for i, r := range pod.Networks {
-		var found *cacheEntry
-		for _, e := range entries {
-			if e.network == r.Name && e.ifname == ifnames[i] {
-				found = e
-				break
-			}
-		}
-		if found != nil {
-			atts = append(atts, p.fromCache(log, set, pod, found, i))
+		if found[i] != nil {
+			atts = append(atts, p.fromCache(log, set, pod, found[i], i))
 			continue
 		}
 		a := &attachment{name: r.Name, ifname: ifnames[i], index: i, rt: p.runtimeConf(pod, r.Name, ifnames[i], i)}
@@ -133,6 +127,33 @@ func (p *Plugin) planExisting(ctx context.Context, set *netSet, pod *PodNetwork)
 		atts = append(atts, a)
 	}
 	return atts, nil
+}
+
+// matchCached pairs each requested network with its cache entry: the one
+// with the same network and interface name or, where the caller named no
+// interface, any other entry of that network, since the interface it was
+// set up on (a name requested then) need not be the ethN planned now.
+// Exact matches are taken first so a fallback never steals one.
+func matchCached(entries []*cacheEntry, reqs []NetAttachment, ifnames []string) []*cacheEntry {
+	found := make([]*cacheEntry, len(reqs))
+	taken := map[*cacheEntry]bool{}
+	claim := func(i int, match func(*cacheEntry) bool) {
+		for _, e := range entries {
+			if !taken[e] && e.network == reqs[i].Name && match(e) {
+				found[i], taken[e] = e, true
+				return
+			}
+		}
+	}
+	for i := range reqs {
+		claim(i, func(e *cacheEntry) bool { return e.ifname == ifnames[i] })
+	}
+	for i := range reqs {
+		if found[i] == nil && reqs[i].Ifname == "" {
+			claim(i, func(*cacheEntry) bool { return true })
+		}
+	}
+	return found
 }
 
 func (p *Plugin) fromCache(log logrus.FieldLogger, set *netSet, pod *PodNetwork, e *cacheEntry, index int) *attachment {
