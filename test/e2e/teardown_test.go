@@ -197,3 +197,29 @@ func TestTeardownWithCorruptCacheEntry(t *testing.T) {
 	}
 	assertClean(t, w, "podnet")
 }
+
+// A runtime that names the network but not the interface at teardown
+// still detaches the pod from the interface it was set up on.
+func TestTeardownByNetworkNameFindsTheCachedInterface(t *testing.T) {
+	w := newWorld(t)
+	w.writeConf("10-podnet.conflist", w.bridgeNet("podnet"))
+	p := w.plugin()
+	pod := w.pod("named", ocicni.NetAttachment{Name: "podnet", Ifname: "front0"})
+	veth, _ := setUpOne(t, w, p, pod)
+
+	byName := ocicni.PodNetwork{ID: pod.ID, NetNS: pod.NetNS, Networks: []ocicni.NetAttachment{{Name: "podnet"}}}
+	status, err := p.GetPodNetworkStatus(byName)
+	if err != nil {
+		t.Fatalf("GetPodNetworkStatus: %v", err)
+	}
+	if len(status) != 1 || status[0].Ifname != "front0" {
+		t.Fatalf("status = %+v, want podnet on front0", status)
+	}
+	if err := p.TearDownPod(byName); err != nil {
+		t.Fatalf("TearDownPod: %v", err)
+	}
+	if hostLinkExists(t, veth) || podLink(t, pod.NetNS, "front0") != nil {
+		t.Fatalf("veth %s or the pod's front0 left after teardown", veth)
+	}
+	assertClean(t, w, "podnet")
+}
