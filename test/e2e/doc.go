@@ -1,4 +1,4 @@
-// Package e2e holds the end-to-end tests of the library: real reference
+// Package e2e holds the end-to-end tests (Linux only) of the library: real reference
 // plugins (bridge, host-local, portmap, tuning, bandwidth, macvlan, static)
 // acting on real network namespaces. The test binary re-executes itself in
 // a throwaway network and mount namespace (see internal/testutil), so every
