@@ -123,12 +123,10 @@ func (p *Plugin) planExisting(ctx context.Context, set *netSet, pod *PodNetwork)
 	if err != nil {
 		return nil, err
 	}
-	claimed := map[*cacheEntry]bool{}
+	found := matchCached(entries, pod.Networks, ifnames)
 	for i, r := range pod.Networks {
-		found := matchCached(entries, claimed, r, ifnames[i])
-		if found != nil {
-			claimed[found] = true
-			atts = append(atts, p.fromCache(log, set, pod, found, i))
+		if found[i] != nil {
+			atts = append(atts, p.fromCache(log, set, pod, found[i], i))
 			continue
 		}
 		a := &attachment{name: r.Name, ifname: ifnames[i], index: i, rt: p.runtimeConf(pod, r.Name, ifnames[i], i), noCache: true}
@@ -140,28 +138,31 @@ func (p *Plugin) planExisting(ctx context.Context, set *netSet, pod *PodNetwork)
 	return atts, nil
 }
 
-// matchCached finds the cache entry of a requested network. A request that
-// names its interface must match it exactly. One that does not matches the
-// network's only unclaimed entry, whatever interface setup gave it, so a
-// teardown whose list differs from the setup's still finds it; failing
-// that, the interface the planner would have picked.
-func matchCached(entries []*cacheEntry, claimed map[*cacheEntry]bool, r NetAttachment, planned string) *cacheEntry {
-	var exact, only *cacheEntry
-	n := 0
-	for _, e := range entries {
-		if claimed[e] || e.network != r.Name {
-			continue
+// matchCached pairs each requested network with its cache entry: the one
+// with the same network and interface name or, where the caller named no
+// interface, any other entry of that network, since the interface it was
+// set up on (a name requested then) need not be the ethN planned now.
+// Exact matches are taken first so a fallback never steals one.
+func matchCached(entries []*cacheEntry, reqs []NetAttachment, ifnames []string) []*cacheEntry {
+	found := make([]*cacheEntry, len(reqs))
+	taken := map[*cacheEntry]bool{}
+	claim := func(i int, match func(*cacheEntry) bool) {
+		for _, e := range entries {
+			if !taken[e] && e.network == reqs[i].Name && match(e) {
+				found[i], taken[e] = e, true
+				return
+			}
 		}
-		if e.ifname == planned && exact == nil {
-			exact = e
+	}
+	for i := range reqs {
+		claim(i, func(e *cacheEntry) bool { return e.ifname == ifnames[i] })
+	}
+	for i := range reqs {
+		if found[i] == nil && reqs[i].Ifname == "" {
+			claim(i, func(*cacheEntry) bool { return true })
 		}
-		only = e
-		n++
 	}
-	if r.Ifname == "" && n == 1 {
-		return only
-	}
-	return exact
+	return found
 }
 
 func (p *Plugin) fromCache(log logrus.FieldLogger, set *netSet, pod *PodNetwork, e *cacheEntry, index int) *attachment {
