@@ -101,7 +101,7 @@ func (w *watcher) run() {
 
 // arm creates the inotify watcher and sets up the watches.
 func (w *watcher) arm() error {
-	fsw, err := fsnotify.NewWatcher()
+	fsw, err := w.p.opts.newFSWatcher()
 	if err != nil {
 		return err
 	}
