@@ -37,7 +37,7 @@ type watcher struct {
 	watched map[string]uint64 // dir -> inode when added
 	wanted  map[string]bool   // dirs whose every event matters
 	paths   []string          // dirs whose ancestors' events matter
-	reloads atomic.Int64      // reloads triggered by events; read by tests
+	reloads atomic.Int64      // reloads done, with watches synced after; read by tests
 }
 
 func newWatcher(p *Plugin) *watcher {
@@ -187,9 +187,9 @@ func (w *watcher) fold() bool {
 // reloads again, since files may have landed before the watch existed.
 func (w *watcher) syncAndReload() error {
 	for i := 0; ; i++ {
-		w.reloads.Add(1)
 		w.p.reload(context.Background())
 		added, err := w.sync()
+		w.reloads.Add(1)
 		if err != nil || !added || i >= 3 {
 			return err
 		}
