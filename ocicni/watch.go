@@ -197,36 +197,30 @@ func (w *watcher) syncAndReload() error {
 }
 
 // sync computes the directories to watch and adds or removes watches.
+//
+// Every directory is watched by its canonical path (symlinks resolved), so
+// two names for one directory (a ConfigMap's "..data" and the generation it
+// points at) share one watch: fsnotify drops both names when either is
+// removed. Each directory's parent is watched too, so re-pointing a
+// symlinked directory, or renaming another one into its place, is seen.
 func (w *watcher) sync() (bool, error) {
 	o := w.p.opts
 	w.wanted = map[string]bool{}
 	w.paths = nil
 	want := map[string]bool{}
-	addDir := func(d string, all bool) {
+	dirs := append([]string{o.confDir}, o.binDirs...)
+	dirs = append(dirs, symlinkTargetDirs(o.confDir)...)
+	for _, d := range dirs {
 		d = filepath.Clean(d)
-		w.paths = append(w.paths, d)
-		if all {
-			w.wanted[d] = true
+		if path, watchDir, ok := resolveDir(d); ok {
+			want[watchDir] = true
+			w.wanted[path] = true
+			w.paths = append(w.paths, path)
 		}
-		// A directory that does not exist yet is found through the
-		// nearest ancestor that does.
-		for cur := d; ; cur = filepath.Dir(cur) {
-			if fi, err := os.Stat(cur); err == nil && fi.IsDir() {
-				want[cur] = true
-				return
-			}
-			if cur == filepath.Dir(cur) {
-				return
-			}
+		if parent, watchDir, ok := resolveDir(filepath.Dir(d)); ok {
+			want[watchDir] = true
+			w.paths = append(w.paths, filepath.Join(parent, filepath.Base(d)))
 		}
-	}
-	addDir(o.confDir, true)
-	addDir(filepath.Dir(filepath.Clean(o.confDir)), false)
-	for _, d := range o.binDirs {
-		addDir(d, true)
-	}
-	for _, d := range symlinkTargetDirs(o.confDir) {
-		addDir(d, true)
 	}
 
 	added := false
@@ -258,6 +252,25 @@ func (w *watcher) sync() (bool, error) {
 		added = true
 	}
 	return added, firstErr
+}
+
+// resolveDir returns d with symlinks resolved as far as it exists, and the
+// nearest existing directory on the way to it (d itself when it exists),
+// which is what must be watched to see d change or appear.
+func resolveDir(d string) (path, watchDir string, ok bool) {
+	for cur := d; ; cur = filepath.Dir(cur) {
+		if fi, err := os.Stat(cur); err == nil && fi.IsDir() {
+			real, err := filepath.EvalSymlinks(cur)
+			if err != nil {
+				return "", "", false
+			}
+			rest, _ := filepath.Rel(cur, d)
+			return filepath.Join(real, rest), real, true
+		}
+		if cur == filepath.Dir(cur) {
+			return "", "", false
+		}
+	}
 }
 
 func inodeOf(fi os.FileInfo, err error) (uint64, bool) {

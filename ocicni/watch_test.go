@@ -352,3 +352,21 @@ func TestPluginInstalledAfterConfig(t *testing.T) {
 		})
 	}
 }
+func TestWatchSymlinkedBinDirRepointed(t *testing.T) {
+	e := newEnv(t)
+	root := t.TempDir()
+	v1, v2 := filepath.Join(root, "bin-v1"), filepath.Join(root, "bin-v2")
+	mkdir(t, v1)
+	mkdir(t, v2)
+	testutil.CopyPlugin(t, "noop", v2)
+	bin := filepath.Join(root, "bin")
+	symlink(t, "bin-v1", bin)
+	writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("a", "1.0.0"))
+	p := e.watched(WithBinDirs(bin))
+	waitDefault(t, p, "")
+
+	// An upgrade flips the link to the new release's directory.
+	symlink(t, "bin-v2", bin+".tmp")
+	rename(t, bin+".tmp", bin)
+	waitDefault(t, p, "a")
+}
