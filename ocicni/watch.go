@@ -78,14 +78,20 @@ func (w *watcher) run() {
 				continue
 			}
 			if w.relevant(ev) {
-				w.burst()
+				if err := w.burst(); err != nil {
+					w.poll(err)
+					return
+				}
 			}
 		case err, ok := <-w.fsw.Errors:
 			if ok && errors.Is(err, fsnotify.ErrEventOverflow) {
 				// Events were lost but the watches stand: one reload
 				// catches up with whatever happened.
 				w.p.log.WithError(err).Warn("inotify queue overflowed; reloading CNI configuration")
-				w.burst()
+				if err := w.burst(); err != nil {
+					w.poll(err)
+					return
+				}
 				continue
 			}
 			if !ok {
@@ -143,13 +149,15 @@ func (w *watcher) poll(cause error) {
 
 // burst reloads at once, then folds whatever else arrives until the burst
 // goes quiet into one more reload, and repeats while events keep coming.
-func (w *watcher) burst() {
+// An error means a directory that matters cannot be watched (typically the
+// watches are exhausted), so the caller must fall back to polling.
+func (w *watcher) burst() error {
 	for {
 		if err := w.syncAndReload(); err != nil {
-			w.p.log.WithError(err).Warn("cannot add inotify watch; some changes are only seen on the next event")
+			return err
 		}
 		if !w.fold() {
-			return
+			return nil
 		}
 	}
 }
@@ -184,7 +192,8 @@ func (w *watcher) fold() bool {
 
 // syncAndReload reloads, then makes the watches match what the new
 // configuration needs. When a watch was added (a directory appeared), it
-// reloads again, since files may have landed before the watch existed.
+// reloads again, since files may have landed before the watch existed. It
+// fails only when a directory exists but cannot be watched.
 func (w *watcher) syncAndReload() error {
 	for i := 0; ; i++ {
 		w.p.reload(context.Background())
@@ -224,7 +233,6 @@ func (w *watcher) sync() (bool, error) {
 	}
 
 	added := false
-	var firstErr error
 	for d, ino := range w.watched {
 		fi, err := os.Stat(d)
 		cur, _ := inodeOf(fi, err)
@@ -243,15 +251,18 @@ func (w *watcher) sync() (bool, error) {
 			continue
 		}
 		if err := w.fsw.Add(d); err != nil {
-			if firstErr == nil {
-				firstErr = err
+			if fi, serr := os.Stat(d); serr != nil || !fi.IsDir() {
+				// It went away after the Stat above: another pass
+				// watches whatever is there now.
+				added = true
+				continue
 			}
-			continue
+			return added, err
 		}
 		w.watched[d] = ino
 		added = true
 	}
-	return added, firstErr
+	return added, nil
 }
 
 // resolveDir returns d with symlinks resolved as far as it exists, and the
