@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
+
 	"github.com/netplumb/ocicni/internal/testutil"
 )
 
@@ -369,4 +371,63 @@ func TestWatchSymlinkedBinDirRepointed(t *testing.T) {
 	symlink(t, "bin-v2", bin+".tmp")
 	rename(t, bin+".tmp", bin)
 	waitDefault(t, p, "a")
+}
+
+// capturedWatchers makes the plugin hand every inotify watcher it creates
+// to the test, which can then feed its error channel or close it under the
+// event loop.
+func capturedWatchers(made chan<- *fsnotify.Watcher) Option {
+	return func(o *options) {
+		o.newFSWatcher = func() (*fsnotify.Watcher, error) {
+			w, err := fsnotify.NewWatcher()
+			if err == nil {
+				made <- w
+			}
+			return w, err
+		}
+	}
+}
+
+func nextWatcher(t *testing.T, made <-chan *fsnotify.Watcher) *fsnotify.Watcher {
+	t.Helper()
+	select {
+	case w := <-made:
+		return w
+	case <-time.After(waitFor):
+		t.Fatalf("no new inotify watcher within %s", waitFor)
+		return nil
+	}
+}
+
+func TestWatchErrorReArms(t *testing.T) {
+	e := newEnv(t)
+	made := make(chan *fsnotify.Watcher, 4)
+	p := e.watched(capturedWatchers(made))
+	first := nextWatcher(t, made)
+
+	first.Errors <- errors.New("injected watcher failure")
+	second := nextWatcher(t, made)
+	writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("a", "1.0.0"))
+	waitDefault(t, p, "a")
+
+	// The loop seeing its watcher closed under it is survived the same way.
+	if err := second.Close(); err != nil {
+		t.Fatal(err)
+	}
+	nextWatcher(t, made)
+	writeFile(t, filepath.Join(e.confDir, "05-b.conflist"), confBytes("b", "1.0.0"))
+	waitDefault(t, p, "b")
+
+	if p.watch.polling.Load() {
+		t.Fatal("the watcher fell back to polling; it should have re-armed inotify")
+	}
+	var rearms int
+	for _, en := range e.logs.AllEntries() {
+		if strings.Contains(en.Message, "re-establishing") {
+			rearms++
+		}
+	}
+	if rearms != 2 {
+		t.Fatalf("logged %d re-arms, want 2", rearms)
+	}
 }
