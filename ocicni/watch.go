@@ -176,7 +176,10 @@ func (w *watcher) fold() bool {
 			return false
 		case ev, ok := <-w.fsw.Events:
 			if !ok {
-				return dirty
+				// The run loop sees the closed channel next and re-arms,
+				// which reloads: reloading here would only try to add
+				// watches to a closed watcher.
+				return false
 			}
 			if w.relevant(ev) {
 				dirty = true
