@@ -22,10 +22,13 @@ const (
 	foldMax = 100 * time.Millisecond
 )
 
-// watcher reloads the configuration when the conf dir, its parent, a plugin
-// dir, or the directory of a symlinked configuration's target changes. If
-// the inotify watcher errors it is rebuilt; if inotify cannot be had at all
-// the watcher polls the directories' fingerprint instead.
+// watcher reloads the configuration when the conf dir, a plugin dir, or the
+// directory of a symlinked configuration's target changes, or when any of
+// them is created, removed, renamed or re-pointed (seen through the
+// parent's watch, or the nearest existing ancestor's while it is missing).
+// If the inotify watcher errors it is rebuilt; if inotify cannot be had, or
+// a directory that matters cannot be watched, the watcher polls the
+// directories' fingerprint instead.
 type watcher struct {
 	p       *Plugin
 	polling atomic.Bool // set once inotify proved unavailable
