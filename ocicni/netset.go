@@ -76,7 +76,11 @@ type NetworkSet struct {
 	// Skipped lists every file that was not loaded, with the reason.
 	Skipped []SkippedFile
 	// Changed is closed as soon as a reload replaces this view with a
-	// different one. It never closes when nothing changes.
+	// different one: a network, the default, or a skipped file's reason
+	// changed. A reload that finds the same configuration leaves it open.
+	// While watching (or polling) reloads follow the directories on their
+	// own; with watching off they happen only when an operation (Networks
+	// included) finds the directories changed.
 	Changed <-chan struct{}
 }
 

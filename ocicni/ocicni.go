@@ -103,8 +103,13 @@ func (p *Plugin) reload(ctx context.Context) {
 }
 
 func (p *Plugin) reloadLocked(ctx context.Context) {
-	scan := p.scanDirs()
+	scan, racy := p.scanDirs()
 	set := p.loader.load(ctx)
+	if racy {
+		// A file changed so recently that a further change may not
+		// show in the fingerprint: have the next operation load again.
+		scan = ""
+	}
 	p.lastScan.Store(scan)
 	old := p.current.Load()
 	if old != nil && old.signature == set.signature {
@@ -142,15 +147,23 @@ func (p *Plugin) logLoad(old, set *netSet) {
 // never missed; that check costs a few stat calls.
 func (p *Plugin) snapshot(ctx context.Context) *netSet {
 	if p.watch == nil || p.watch.polling.Load() {
-		if scan, _ := p.lastScan.Load().(string); scan != p.scanDirs() {
+		if !p.scanUnchanged() {
 			p.reloadMu.Lock()
-			if scan, _ := p.lastScan.Load().(string); scan != p.scanDirs() {
+			if !p.scanUnchanged() {
 				p.reloadLocked(ctx)
 			}
 			p.reloadMu.Unlock()
 		}
 	}
 	return p.current.Load()
+}
+
+// scanUnchanged reports whether the directories' fingerprint still matches
+// the one taken for the last load.
+func (p *Plugin) scanUnchanged() bool {
+	last, _ := p.lastScan.Load().(string)
+	fp, _ := p.scanDirs()
+	return last != "" && last == fp
 }
 
 // SetUpPod attaches the pod to its networks; see CNIPlugin.

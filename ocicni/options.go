@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/containernetworking/cni/pkg/invoke"
+	"github.com/fsnotify/fsnotify"
 	"github.com/sirupsen/logrus"
 )
 
@@ -43,6 +44,11 @@ type options struct {
 	exec           invoke.Exec
 	pluginTimeout  time.Duration
 	kubernetesArgs bool
+
+	// newFSWatcher creates the inotify watcher. It is a field so tests can
+	// hold on to the watcher and feed its error channel; nothing else sets
+	// it.
+	newFSWatcher func() (*fsnotify.Watcher, error)
 }
 
 func defaultOptions() options {
@@ -57,6 +63,7 @@ func defaultOptions() options {
 		logger:         quiet,
 		pluginTimeout:  DefaultPluginTimeout,
 		kubernetesArgs: true,
+		newFSWatcher:   fsnotify.NewWatcher,
 	}
 }
 

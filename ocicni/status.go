@@ -138,12 +138,19 @@ func loadedNames(set *netSet) string {
 	return strings.Join(names, ", ")
 }
 
-// WaitReady blocks until Status returns nil, ctx ends, or the plugin is
-// shut down. It wakes on every configuration change and re-asks the
-// plugins' STATUS at most every retry interval, so runtimes need not poll.
+// WaitReady blocks until Status returns nil, ctx ends (the error then
+// matches ctx.Err() and ErrNotReady), or the plugin is shut down (the error
+// matches ErrShutdown, also when Shutdown came before the call). While
+// watching it wakes on every configuration change; otherwise, and to re-ask
+// the plugins' STATUS, it checks again every second.
 func (p *Plugin) WaitReady(ctx context.Context) error {
 	const retry = time.Second
 	for {
+		select {
+		case <-p.done:
+			return ErrShutdown
+		default:
+		}
 		view := p.Networks()
 		err := p.StatusWithContext(ctx)
 		if err == nil {

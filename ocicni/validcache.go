@@ -39,8 +39,11 @@ type versionAnswer struct {
 
 // validCache remembers what reloads learnt: parsed configurations by content
 // hash and VERSION answers by plugin binary stamp. A reload of unchanged
-// files therefore parses nothing and execs nothing. Entries not used by the
-// latest load are dropped, so the cache never outgrows the directories.
+// files therefore parses nothing and execs nothing. Parsed entries not used
+// by the latest load are dropped; a VERSION answer is dropped only once its
+// binary is gone or changed, so a file that disappears for one reload (a
+// truncate-then-write, a delete-then-create) costs no exec when it comes
+// back. Either way the cache never outgrows the directories.
 type validCache struct {
 	mu       sync.Mutex // guards parsed and versions; held only for map access
 	parsed   map[[sha256.Size]byte]parsedConf
@@ -67,7 +70,7 @@ func (c *validCache) beginLoad() {
 	c.usedVersions = map[fileStamp]bool{}
 }
 
-// endLoad drops every entry the load did not use.
+// endLoad drops the entries that can no longer be used.
 func (c *validCache) endLoad() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -77,9 +80,13 @@ func (c *validCache) endLoad() {
 		}
 	}
 	for k := range c.versions {
-		if !c.usedVersions[k] {
-			delete(c.versions, k)
+		if c.usedVersions[k] {
+			continue
 		}
+		if fi, err := os.Stat(k.path); err == nil && stampOf(k.path, fi) == k {
+			continue
+		}
+		delete(c.versions, k)
 	}
 }
 

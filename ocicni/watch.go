@@ -22,10 +22,13 @@ const (
 	foldMax = 100 * time.Millisecond
 )
 
-// watcher reloads the configuration when the conf dir, its parent, a plugin
-// dir, or the directory of a symlinked configuration's target changes. If
-// the inotify watcher errors it is rebuilt; if inotify cannot be had at all
-// the watcher polls the directories' fingerprint instead.
+// watcher reloads the configuration when the conf dir, a plugin dir, or the
+// directory of a symlinked configuration's target changes, or when any of
+// them is created, removed, renamed or re-pointed (seen through the
+// parent's watch, or the nearest existing ancestor's while it is missing).
+// If the inotify watcher errors it is rebuilt; if inotify cannot be had, or
+// a directory that matters cannot be watched, the watcher polls the
+// directories' fingerprint instead.
 type watcher struct {
 	p       *Plugin
 	polling atomic.Bool // set once inotify proved unavailable
@@ -37,7 +40,7 @@ type watcher struct {
 	watched map[string]uint64 // dir -> inode when added
 	wanted  map[string]bool   // dirs whose every event matters
 	paths   []string          // dirs whose ancestors' events matter
-	reloads atomic.Int64      // reloads triggered by events; read by tests
+	reloads atomic.Int64      // reloads done, with watches synced after; read by tests
 }
 
 func newWatcher(p *Plugin) *watcher {
@@ -78,14 +81,20 @@ func (w *watcher) run() {
 				continue
 			}
 			if w.relevant(ev) {
-				w.burst()
+				if err := w.burst(); err != nil {
+					w.poll(err)
+					return
+				}
 			}
 		case err, ok := <-w.fsw.Errors:
 			if ok && errors.Is(err, fsnotify.ErrEventOverflow) {
 				// Events were lost but the watches stand: one reload
 				// catches up with whatever happened.
 				w.p.log.WithError(err).Warn("inotify queue overflowed; reloading CNI configuration")
-				w.burst()
+				if err := w.burst(); err != nil {
+					w.poll(err)
+					return
+				}
 				continue
 			}
 			if !ok {
@@ -101,7 +110,7 @@ func (w *watcher) run() {
 
 // arm creates the inotify watcher and sets up the watches.
 func (w *watcher) arm() error {
-	fsw, err := fsnotify.NewWatcher()
+	fsw, err := w.p.opts.newFSWatcher()
 	if err != nil {
 		return err
 	}
@@ -143,13 +152,15 @@ func (w *watcher) poll(cause error) {
 
 // burst reloads at once, then folds whatever else arrives until the burst
 // goes quiet into one more reload, and repeats while events keep coming.
-func (w *watcher) burst() {
+// An error means a directory that matters cannot be watched (typically the
+// watches are exhausted), so the caller must fall back to polling.
+func (w *watcher) burst() error {
 	for {
 		if err := w.syncAndReload(); err != nil {
-			w.p.log.WithError(err).Warn("cannot add inotify watch; some changes are only seen on the next event")
+			return err
 		}
 		if !w.fold() {
-			return
+			return nil
 		}
 	}
 }
@@ -168,7 +179,10 @@ func (w *watcher) fold() bool {
 			return false
 		case ev, ok := <-w.fsw.Events:
 			if !ok {
-				return dirty
+				// The run loop sees the closed channel next and re-arms,
+				// which reloads: reloading here would only try to add
+				// watches to a closed watcher.
+				return false
 			}
 			if w.relevant(ev) {
 				dirty = true
@@ -184,12 +198,13 @@ func (w *watcher) fold() bool {
 
 // syncAndReload reloads, then makes the watches match what the new
 // configuration needs. When a watch was added (a directory appeared), it
-// reloads again, since files may have landed before the watch existed.
+// reloads again, since files may have landed before the watch existed. It
+// fails only when a directory exists but cannot be watched.
 func (w *watcher) syncAndReload() error {
 	for i := 0; ; i++ {
-		w.reloads.Add(1)
 		w.p.reload(context.Background())
 		added, err := w.sync()
+		w.reloads.Add(1)
 		if err != nil || !added || i >= 3 {
 			return err
 		}
@@ -197,40 +212,33 @@ func (w *watcher) syncAndReload() error {
 }
 
 // sync computes the directories to watch and adds or removes watches.
+//
+// Every directory is watched by its canonical path (symlinks resolved), so
+// two names for one directory (a ConfigMap's "..data" and the generation it
+// points at) share one watch: fsnotify drops both names when either is
+// removed. Each directory's parent is watched too, so re-pointing a
+// symlinked directory, or renaming another one into its place, is seen.
 func (w *watcher) sync() (bool, error) {
 	o := w.p.opts
 	w.wanted = map[string]bool{}
 	w.paths = nil
 	want := map[string]bool{}
-	addDir := func(d string, all bool) {
+	dirs := append([]string{o.confDir}, o.binDirs...)
+	dirs = append(dirs, symlinkTargetDirs(o.confDir)...)
+	for _, d := range dirs {
 		d = filepath.Clean(d)
-		w.paths = append(w.paths, d)
-		if all {
-			w.wanted[d] = true
+		if path, watchDir, ok := resolveDir(d); ok {
+			want[watchDir] = true
+			w.wanted[path] = true
+			w.paths = append(w.paths, path)
 		}
-		// A directory that does not exist yet is found through the
-		// nearest ancestor that does.
-		for cur := d; ; cur = filepath.Dir(cur) {
-			if fi, err := os.Stat(cur); err == nil && fi.IsDir() {
-				want[cur] = true
-				return
-			}
-			if cur == filepath.Dir(cur) {
-				return
-			}
+		if parent, watchDir, ok := resolveDir(filepath.Dir(d)); ok {
+			want[watchDir] = true
+			w.paths = append(w.paths, filepath.Join(parent, filepath.Base(d)))
 		}
-	}
-	addDir(o.confDir, true)
-	addDir(filepath.Dir(filepath.Clean(o.confDir)), false)
-	for _, d := range o.binDirs {
-		addDir(d, true)
-	}
-	for _, d := range symlinkTargetDirs(o.confDir) {
-		addDir(d, true)
 	}
 
 	added := false
-	var firstErr error
 	for d, ino := range w.watched {
 		fi, err := os.Stat(d)
 		cur, _ := inodeOf(fi, err)
@@ -249,15 +257,37 @@ func (w *watcher) sync() (bool, error) {
 			continue
 		}
 		if err := w.fsw.Add(d); err != nil {
-			if firstErr == nil {
-				firstErr = err
+			if fi, serr := os.Stat(d); serr != nil || !fi.IsDir() {
+				// It went away after the Stat above: another pass
+				// watches whatever is there now.
+				added = true
+				continue
 			}
-			continue
+			return added, err
 		}
 		w.watched[d] = ino
 		added = true
 	}
-	return added, firstErr
+	return added, nil
+}
+
+// resolveDir returns d with symlinks resolved as far as it exists, and the
+// nearest existing directory on the way to it (d itself when it exists),
+// which is what must be watched to see d change or appear.
+func resolveDir(d string) (path, watchDir string, ok bool) {
+	for cur := d; ; cur = filepath.Dir(cur) {
+		if fi, err := os.Stat(cur); err == nil && fi.IsDir() {
+			real, err := filepath.EvalSymlinks(cur)
+			if err != nil {
+				return "", "", false
+			}
+			rest, _ := filepath.Rel(cur, d)
+			return filepath.Join(real, rest), real, true
+		}
+		if cur == filepath.Dir(cur) {
+			return "", "", false
+		}
+	}
 }
 
 func inodeOf(fi os.FileInfo, err error) (uint64, bool) {

@@ -1,0 +1,276 @@
+package ocicni
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/containernetworking/cni/pkg/invoke"
+	current "github.com/containernetworking/cni/pkg/types/100"
+	"github.com/containernetworking/cni/pkg/version"
+	"github.com/containernetworking/cni/plugins/test/noop/debug"
+
+	"github.com/netplumb/ocicni/internal/testutil"
+)
+
+func (p *Plugin) versionExecs() int64 { return p.loader.cache.versionExecs.Load() }
+
+// settle writes a sentinel network and waits until it is loaded. Events are
+// handled in order and every reload reads the whole directory, so once the
+// sentinel is in, everything written before it has been reloaded too.
+func settle(t *testing.T, e *env, p *Plugin, name string) {
+	t.Helper()
+	writeFile(t, filepath.Join(e.confDir, "zz-"+name+".conflist"), confBytes(name, "1.0.0"))
+	waitNetwork(t, p, name, func(NetworkInfo) bool { return true })
+}
+
+func TestBurstIsCoalesced(t *testing.T) {
+	e := newEnv(t)
+	p := e.watched()
+	src := t.TempDir()
+	for i := 0; i < 100; i++ {
+		writeFile(t, filepath.Join(src, fmt.Sprintf("%03d.conflist", i)), confBytes(fmt.Sprintf("net%03d", i), "1.0.0"))
+	}
+	reloads, execs := p.watch.reloads.Load(), p.versionExecs()
+
+	// As cp(1) does: create, write and close each file in turn.
+	for i := 0; i < 100; i++ {
+		name := fmt.Sprintf("%03d.conflist", i)
+		data, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(e.confDir, name), data)
+	}
+	testutil.Eventually(t, waitFor, func() bool { return len(p.Networks().Networks) == 100 },
+		"only %d of 100 networks loaded", len(p.Networks().Networks))
+	settle(t, e, p, "sentinel")
+
+	got := p.watch.reloads.Load() - reloads
+	t.Logf("100 files copied in: %d reloads, %d VERSION execs", got, p.versionExecs()-execs)
+	if got > 12 {
+		t.Fatalf("copying 100 files caused %d reloads, want a handful", got)
+	}
+	// One plugin binary: one VERSION exec, whatever the number of files.
+	if n := p.versionExecs() - execs; n != 1 {
+		t.Fatalf("copying 100 files that use one plugin caused %d VERSION execs, want 1", n)
+	}
+}
+
+func TestUnchangedRewriteExecsNothing(t *testing.T) {
+	e := newEnv(t)
+	path := filepath.Join(e.confDir, "10-a.conflist")
+	data := confBytes("a", "1.0.0")
+	writeFile(t, path, data)
+	p := e.watched()
+	execs := p.versionExecs()
+
+	// Replaced atomically with the same bytes: the reload finds nothing
+	// new, so watchers of the view are not woken either.
+	view := p.Networks()
+	reloads := p.watch.reloads.Load()
+	writeFile(t, path+".tmp", data)
+	rename(t, path+".tmp", path)
+	testutil.Eventually(t, waitFor, func() bool { return p.watch.reloads.Load() > reloads }, "no reload after the rewrite")
+	select {
+	case <-view.Changed:
+		t.Fatal("rewriting a file with the same bytes woke the Changed channel")
+	default:
+	}
+
+	// Truncated, reloaded while empty, and only then written back: still
+	// nothing to ask the plugin, as the binary has not changed.
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	waitSkipped(t, p, path, "is empty")
+	writeFile(t, path, data)
+	waitDefault(t, p, "a")
+
+	// Rewritten in place (truncate, then write): a reload may see the file
+	// empty in between, but even then nothing is exec'ed again.
+	writeFile(t, path, data)
+	if err := os.Chtimes(path, time.Now(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	settle(t, e, p, "sentinel")
+
+	if n := p.versionExecs() - execs; n != 0 {
+		t.Fatalf("rewriting an unchanged file caused %d VERSION execs, want 0", n)
+	}
+	if p.GetDefaultNetworkName() != "a" {
+		t.Fatalf("default network = %q after the rewrite, want a", p.GetDefaultNetworkName())
+	}
+}
+
+func TestNoWatchFindsDefaultAddedLater(t *testing.T) {
+	build := map[string]func(e *env) CNIPlugin{
+		"WithWatch(false)": func(e *env) CNIPlugin { return e.plugin(WithWatch(false)) },
+		"InitCNINoInotify": func(e *env) CNIPlugin {
+			p, err := InitCNINoInotify("", e.confDir, e.cache, e.binDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = p.Shutdown() })
+			return p
+		},
+	}
+	for name, mk := range build {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			e.t = t
+			p := mk(e)
+			if p.(*Plugin).watch != nil {
+				t.Fatal("a watcher was started")
+			}
+			if err := p.Status(); !errors.Is(err, ErrNoDefaultNetwork) {
+				t.Fatalf("Status on an empty dir = %v", err)
+			}
+			// No waiting: the very next operation must see the file.
+			writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("a", "1.0.0"))
+			if err := p.Status(); err != nil {
+				t.Fatalf("Status right after a default network was added = %v", err)
+			}
+			if got := p.GetDefaultNetworkName(); got != "a" {
+				t.Fatalf("default network = %q, want a", got)
+			}
+			// Replaced by one of the same size in the same instant: the
+			// stamps must still tell them apart.
+			writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("b", "1.0.0"))
+			if got := p.GetDefaultNetworkName(); got != "b" {
+				t.Fatalf("default network = %q after a same-size rewrite, want b", got)
+			}
+			for i := 0; i < 100; i++ {
+				want := fmt.Sprintf("x%03d", i)
+				writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes(want, "1.0.0"))
+				if got := p.GetDefaultNetworkName(); got != want {
+					t.Fatalf("iteration %d: default network = %q after a same-size rewrite, want %s", i, got, want)
+				}
+			}
+			if err := os.Remove(filepath.Join(e.confDir, "10-a.conflist")); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Status(); !errors.Is(err, ErrNoDefaultNetwork) {
+				t.Fatalf("Status after the file was removed = %v", err)
+			}
+		})
+	}
+}
+
+// sleepExec runs every plugin for real, except that it answers VERSION and
+// DEL for the sleep plugin, which can do neither (it only sleeps): that is
+// the one part no real plugin here can act out. It reports each sleep ADD
+// as it starts.
+type sleepExec struct {
+	invoke.RawExec
+	version.PluginDecoder
+	addStarted chan struct{}
+}
+
+func (s *sleepExec) ExecPlugin(ctx context.Context, path string, stdin []byte, environ []string) ([]byte, error) {
+	if filepath.Base(path) == "sleep" {
+		switch envValue(environ, "CNI_COMMAND") {
+		case "VERSION":
+			return []byte(`{"cniVersion":"1.0.0","supportedVersions":["0.4.0","1.0.0","1.1.0"]}`), nil
+		case "DEL":
+			return nil, nil
+		case "ADD":
+			s.addStarted <- struct{}{}
+		}
+	}
+	return s.RawExec.ExecPlugin(ctx, path, stdin, environ)
+}
+
+func TestReloadNotBlockedByPluginInFlight(t *testing.T) {
+	e := newEnv(t)
+	ex := &sleepExec{addStarted: make(chan struct{}, 1)}
+	writeFile(t, filepath.Join(e.confDir, "10-slow.conflist"), confBytes("slow", "1.0.0", "sleep"))
+	p := e.watched(WithExec(ex))
+	waitDefault(t, p, "slow")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	slowPod := PodNetwork{Name: "slow", Namespace: "ns", ID: "slow1", NetNS: testutil.NewNetNS(t)}
+	addDone := make(chan error, 1)
+	go func() {
+		_, err := p.SetUpPodWithContext(ctx, slowPod)
+		addDone <- err
+	}()
+	select {
+	case <-ex.addStarted:
+	case <-time.After(waitFor):
+		t.Fatal("the sleep plugin's ADD never started")
+	}
+
+	// While it sleeps, a new default network arrives and is used.
+	dbg := e.noopDebug(debug.Debug{ReportResult: noopResult("10.1.0.7")})
+	e.writeNoopList("05-fast.conflist", "fast", "1.0.0", dbg)
+	waitDefault(t, p, "fast")
+	if err := p.Status(); err != nil {
+		t.Fatalf("Status with a plugin call in flight = %v", err)
+	}
+	res, err := p.SetUpPod(PodNetwork{Name: "fast", Namespace: "ns", ID: "fast1", NetNS: testutil.NewNetNS(t)})
+	if err != nil {
+		t.Fatalf("SetUpPod on the new default network with a plugin call in flight: %v", err)
+	}
+	r, err := current.NewResultFromResult(res[0].Result)
+	if err != nil || res[0].Name != "fast" || r.IPs[0].Address.IP.String() != "10.1.0.7" {
+		t.Fatalf("result = %+v (%v), want network fast with 10.1.0.7", res, err)
+	}
+	select {
+	case err := <-addDone:
+		t.Fatalf("the sleep plugin's ADD returned (%v) before the test was done with it", err)
+	default:
+	}
+
+	cancel()
+	if err := <-addDone; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled ADD returned %v, want context.Canceled", err)
+	}
+}
+
+func TestFailedReloadKeepsTeardown(t *testing.T) {
+	breakConfig := map[string]func(t *testing.T, e *env){
+		"every file invalid": func(t *testing.T, e *env) {
+			writeFile(t, filepath.Join(e.confDir, "10-net.conflist"), []byte("{not json"))
+		},
+		"conf dir deleted": func(t *testing.T, e *env) {
+			if err := os.RemoveAll(e.confDir); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}
+	for name, breakIt := range breakConfig {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			e.t = t
+			dbg := e.noopDebug(debug.Debug{ReportResult: noopResult("10.1.0.9")})
+			logs := e.writeNoopList("10-net.conflist", "net1", "1.0.0", dbg)
+			p := e.watched()
+			pod := PodNetwork{Name: "web", Namespace: "ns", ID: "pod1", NetNS: testutil.NewNetNS(t)}
+			if _, err := p.SetUpPod(pod); err != nil {
+				t.Fatal(err)
+			}
+
+			breakIt(t, e)
+			waitDefault(t, p, "")
+			if err := p.Status(); !errors.Is(err, ErrNoDefaultNetwork) {
+				t.Fatalf("Status with no valid file = %v", err)
+			}
+			if err := p.TearDownPod(PodNetwork{Name: "web", Namespace: "ns", ID: "pod1", NetNS: pod.NetNS}); err != nil {
+				t.Fatalf("teardown after the config went bad: %v", err)
+			}
+			if got := commands(t, logs[0]); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+				t.Fatalf("plugin saw %v, want ADD then DEL", got)
+			}
+			if got := e.cacheFiles(); len(got) != 0 {
+				t.Fatalf("cache after teardown = %v", got)
+			}
+		})
+	}
+}

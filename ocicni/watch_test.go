@@ -1,0 +1,433 @@
+package ocicni
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/netplumb/ocicni/internal/testutil"
+)
+
+// waitFor bounds every wait on the watcher. It is generous because the
+// tests share two cores with -race; a working watcher takes milliseconds.
+const waitFor = 10 * time.Second
+
+// confBytes is a conflist of the given plugin types (noop when none).
+func confBytes(name, version string, types ...string) []byte {
+	if len(types) == 0 {
+		types = []string{"noop"}
+	}
+	var plugins []map[string]any
+	for _, t := range types {
+		plugins = append(plugins, map[string]any{"type": t})
+	}
+	return []byte(mustJSON(map[string]any{"cniVersion": version, "name": name, "plugins": plugins}))
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mkdir(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func symlink(t *testing.T, target, link string) {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func rename(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.Rename(from, to); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// watched builds a watching Plugin on the env and waits until its watches
+// are in place (or it fell back to polling), so that a change the test makes
+// next is the watcher's to see and not caught by the first load.
+func (e *env) watched(opts ...Option) *Plugin {
+	e.t.Helper()
+	p := e.plugin(opts...)
+	testutil.Eventually(e.t, waitFor, func() bool { return p.watch.reloads.Load() > 0 || p.watch.polling.Load() },
+		"the watcher never armed")
+	return p
+}
+
+// waitDefault waits until the plugin's current configuration (as the
+// watcher left it: in watch mode reading it never reloads) has want as its
+// default network ("" for none).
+func waitDefault(t *testing.T, p *Plugin, want string) {
+	t.Helper()
+	testutil.Eventually(t, waitFor, func() bool { return p.GetDefaultNetworkName() == want },
+		"default network is %q, want %q (view %+v)", p.GetDefaultNetworkName(), want, p.Networks())
+}
+
+// waitNetwork waits until the named network is loaded and cond holds for it.
+func waitNetwork(t *testing.T, p *Plugin, name string, cond func(NetworkInfo) bool) {
+	t.Helper()
+	testutil.Eventually(t, waitFor, func() bool {
+		for _, n := range p.Networks().Networks {
+			if n.Name == name {
+				return cond(n)
+			}
+		}
+		return false
+	}, "network %q never reached the wanted state (view %+v)", name, p.Networks())
+}
+
+// waitSkipped waits until file is skipped with a reason containing want.
+func waitSkipped(t *testing.T, p *Plugin, file, want string) {
+	t.Helper()
+	testutil.Eventually(t, waitFor, func() bool {
+		for _, s := range p.Networks().Skipped {
+			if s.File == file && strings.Contains(s.Reason, want) {
+				return true
+			}
+		}
+		return false
+	}, "%s never skipped for %q (view %+v)", file, want, p.Networks())
+}
+
+func names(set NetworkSet) []string {
+	var out []string
+	for _, n := range set.Networks {
+		out = append(out, n.Name)
+	}
+	return out
+}
+
+func TestWatchCreateThenWrite(t *testing.T) {
+	e := newEnv(t)
+	p := e.watched()
+	path := filepath.Join(e.confDir, "10-a.conflist")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	waitSkipped(t, p, path, "is empty")
+	if _, err := f.Write(confBytes("a", "1.0.0")); err != nil {
+		t.Fatal(err)
+	}
+	waitDefault(t, p, "a")
+}
+
+func TestWatchTempFileRenamedIntoPlace(t *testing.T) {
+	e := newEnv(t)
+	p := e.watched()
+	tmp := filepath.Join(e.confDir, ".10-a.conflist.ansible_tmp")
+	writeFile(t, tmp, confBytes("a", "1.0.0"))
+	rename(t, tmp, filepath.Join(e.confDir, "10-a.conflist"))
+	waitDefault(t, p, "a")
+
+	// Replacing an existing file the same way is seen too.
+	writeFile(t, tmp, confBytes("b", "1.0.0"))
+	rename(t, tmp, filepath.Join(e.confDir, "10-a.conflist"))
+	waitDefault(t, p, "b")
+}
+
+func TestWatchOverwriteInPlace(t *testing.T) {
+	e := newEnv(t)
+	path := filepath.Join(e.confDir, "10-a.conflist")
+	writeFile(t, path, confBytes("a", "1.0.0"))
+	p := e.watched()
+	waitNetwork(t, p, "a", func(n NetworkInfo) bool { return n.CNIVersion == "1.0.0" })
+	writeFile(t, path, confBytes("a", "0.4.0"))
+	waitNetwork(t, p, "a", func(n NetworkInfo) bool { return n.CNIVersion == "0.4.0" })
+	writeFile(t, path, confBytes("a", "0.4.0", "noop", "noop"))
+	waitNetwork(t, p, "a", func(n NetworkInfo) bool { return slices.Equal(n.PluginTypes, []string{"noop", "noop"}) })
+}
+
+func TestWatchDelete(t *testing.T) {
+	e := newEnv(t)
+	writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("a", "1.0.0"))
+	writeFile(t, filepath.Join(e.confDir, "20-b.conflist"), confBytes("b", "1.0.0"))
+	p := e.watched()
+	waitDefault(t, p, "a")
+
+	// Deleting a file that is not the default is seen as well (cri-o's
+	// watcher ignores it), so the network cannot be used any more.
+	if err := os.Remove(filepath.Join(e.confDir, "20-b.conflist")); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, waitFor, func() bool { return slices.Equal(names(p.Networks()), []string{"a"}) },
+		"networks are %v after deleting b", names(p.Networks()))
+
+	if err := os.Remove(filepath.Join(e.confDir, "10-a.conflist")); err != nil {
+		t.Fatal(err)
+	}
+	waitDefault(t, p, "")
+	if err := p.Status(); !errors.Is(err, ErrNoDefaultNetwork) || !errors.Is(err, ErrNotReady) {
+		t.Fatalf("Status after deleting every file = %v, want ErrNoDefaultNetwork and ErrNotReady", err)
+	}
+}
+
+func TestWatchChmodPluginBinary(t *testing.T) {
+	e := newEnv(t)
+	bin := t.TempDir()
+	testutil.CopyPlugin(t, "noop", bin)
+	writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("a", "1.0.0"))
+	p := e.watched(WithBinDirs(bin))
+	waitDefault(t, p, "a")
+
+	if err := os.Chmod(filepath.Join(bin, "noop"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitDefault(t, p, "")
+	if err := os.Chmod(filepath.Join(bin, "noop"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	waitDefault(t, p, "a")
+}
+
+func TestWatchSymlinkedConfigTargetChanges(t *testing.T) {
+	e := newEnv(t)
+	elsewhere := t.TempDir()
+	target := filepath.Join(elsewhere, "a.conflist")
+	writeFile(t, target, confBytes("a", "1.0.0"))
+	symlink(t, target, filepath.Join(e.confDir, "10-a.conflist"))
+	p := e.watched()
+	waitDefault(t, p, "a")
+
+	// The target is replaced the safe way, outside the conf dir.
+	writeFile(t, target+".tmp", confBytes("a2", "1.0.0"))
+	rename(t, target+".tmp", target)
+	waitDefault(t, p, "a2")
+
+	// The link is pointed at a file in a third directory, and that
+	// directory is then watched in its turn.
+	other := t.TempDir()
+	writeFile(t, filepath.Join(other, "b.conflist"), confBytes("b", "1.0.0"))
+	link := filepath.Join(e.confDir, "10-a.conflist")
+	symlink(t, filepath.Join(other, "b.conflist"), link+".new")
+	rename(t, link+".new", link)
+	waitDefault(t, p, "b")
+	writeFile(t, filepath.Join(other, "b.conflist"), confBytes("b2", "1.0.0"))
+	waitDefault(t, p, "b2")
+}
+
+// configMapSwap lays out dir the way the kubelet projects a ConfigMap:
+// files in a timestamped directory, "..data" pointing at it, and every
+// visible file a link through "..data". Each call publishes a new
+// generation by renaming a fresh "..data" link over the old one and then
+// deleting the old generation.
+func configMapSwap(t *testing.T, dir, gen string, files map[string][]byte) {
+	t.Helper()
+	genDir := filepath.Join(dir, "..2026_01_01_00_00_00."+gen)
+	mkdir(t, genDir)
+	for name, data := range files {
+		writeFile(t, filepath.Join(genDir, name), data)
+	}
+	old, _ := os.Readlink(filepath.Join(dir, "..data"))
+	symlink(t, filepath.Base(genDir), filepath.Join(dir, "..data_tmp"))
+	rename(t, filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data"))
+	for name := range files {
+		link := filepath.Join(dir, name)
+		if _, err := os.Lstat(link); err != nil {
+			symlink(t, filepath.Join("..data", name), link)
+		}
+	}
+	if old != "" {
+		if err := os.RemoveAll(filepath.Join(dir, old)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestWatchConfigMapLayout(t *testing.T) {
+	e := newEnv(t)
+	configMapSwap(t, e.confDir, "1", map[string][]byte{"10-net.conflist": confBytes("gen1", "1.0.0")})
+	p := e.watched()
+	waitDefault(t, p, "gen1")
+	for i := 2; i <= 4; i++ {
+		want := fmt.Sprintf("gen%d", i)
+		configMapSwap(t, e.confDir, fmt.Sprint(i), map[string][]byte{"10-net.conflist": confBytes(want, "1.0.0")})
+		waitDefault(t, p, want)
+	}
+	if got := p.Networks().Networks[0].File; got != filepath.Join(e.confDir, "10-net.conflist") {
+		t.Fatalf("network file = %s, want the visible link in the conf dir", got)
+	}
+}
+
+func TestWatchConfDirMissingAtStart(t *testing.T) {
+	e := newEnv(t)
+	confDir := filepath.Join(t.TempDir(), "etc", "cni", "net.d")
+	p := e.watched(WithConfDir(confDir))
+	if err := p.Status(); !errors.Is(err, ErrNotReady) || !strings.Contains(err.Error(), confDir) {
+		t.Fatalf("Status with a missing conf dir = %v, want ErrNotReady naming %s", err, confDir)
+	}
+	mkdir(t, confDir)
+	writeFile(t, filepath.Join(confDir, "10-a.conflist"), confBytes("a", "1.0.0"))
+	waitDefault(t, p, "a")
+	// Files written after the directory appeared are seen as well, so the
+	// directory itself is watched now, not only its parent.
+	writeFile(t, filepath.Join(confDir, "05-b.conflist"), confBytes("b", "1.0.0"))
+	waitDefault(t, p, "b")
+}
+
+func TestWatchConfDirDeletedAndRecreated(t *testing.T) {
+	e := newEnv(t)
+	writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("a", "1.0.0"))
+	p := e.watched()
+	waitDefault(t, p, "a")
+	for i := 0; i < 3; i++ {
+		if err := os.RemoveAll(e.confDir); err != nil {
+			t.Fatal(err)
+		}
+		waitDefault(t, p, "")
+		mkdir(t, e.confDir)
+		want := fmt.Sprintf("net%d", i)
+		writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes(want, "1.0.0"))
+		waitDefault(t, p, want)
+	}
+
+	// Replaced by rename: the old directory moves away, a prepared one
+	// takes its place.
+	prepared := e.confDir + ".new"
+	mkdir(t, prepared)
+	writeFile(t, filepath.Join(prepared, "10-a.conflist"), confBytes("renamed", "1.0.0"))
+	rename(t, e.confDir, e.confDir+".old")
+	rename(t, prepared, e.confDir)
+	waitDefault(t, p, "renamed")
+	writeFile(t, filepath.Join(e.confDir, "05-b.conflist"), confBytes("after", "1.0.0"))
+	waitDefault(t, p, "after")
+}
+
+func TestNoDirectoriesCreated(t *testing.T) {
+	const missingBin = "/nonexistent"
+	if _, err := os.Lstat(missingBin); err == nil {
+		t.Skipf("skipped: %s exists on this machine", missingBin)
+	}
+	e := newEnv(t)
+	confDir := filepath.Join(t.TempDir(), "net.d")
+	binDir := filepath.Join(t.TempDir(), "opt", "cni", "bin")
+	for _, watch := range []bool{true, false} {
+		p := e.plugin(WithConfDir(confDir), WithBinDirs(missingBin, binDir), WithWatch(watch))
+		if err := p.Status(); !errors.Is(err, ErrNotReady) {
+			t.Fatalf("Status = %v, want ErrNotReady", err)
+		}
+		_ = p.Networks()
+		_ = p.Shutdown()
+	}
+	for _, d := range []string{missingBin, confDir, binDir, filepath.Dir(binDir)} {
+		if _, err := os.Lstat(d); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s exists after the plugin ran (err %v); the library must not create directories", d, err)
+		}
+	}
+}
+
+func TestPluginInstalledAfterConfig(t *testing.T) {
+	for _, how := range []string{"copy", "symlink"} {
+		t.Run(how, func(t *testing.T) {
+			e := newEnv(t)
+			bin := t.TempDir()
+			path := filepath.Join(e.confDir, "10-a.conflist")
+			writeFile(t, path, confBytes("a", "1.0.0"))
+			p := e.watched(WithBinDirs(bin))
+			waitSkipped(t, p, path, `plugin "noop" is missing`)
+			if how == "copy" {
+				testutil.CopyPlugin(t, "noop", bin)
+			} else {
+				symlink(t, filepath.Join(testutil.PluginDir(t), "noop"), filepath.Join(bin, "noop"))
+			}
+			waitDefault(t, p, "a")
+			if err := p.Status(); err != nil {
+				t.Fatalf("Status after installing the plugin = %v", err)
+			}
+		})
+	}
+}
+func TestWatchSymlinkedBinDirRepointed(t *testing.T) {
+	e := newEnv(t)
+	root := t.TempDir()
+	v1, v2 := filepath.Join(root, "bin-v1"), filepath.Join(root, "bin-v2")
+	mkdir(t, v1)
+	mkdir(t, v2)
+	testutil.CopyPlugin(t, "noop", v2)
+	bin := filepath.Join(root, "bin")
+	symlink(t, "bin-v1", bin)
+	writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("a", "1.0.0"))
+	p := e.watched(WithBinDirs(bin))
+	waitDefault(t, p, "")
+
+	// An upgrade flips the link to the new release's directory.
+	symlink(t, "bin-v2", bin+".tmp")
+	rename(t, bin+".tmp", bin)
+	waitDefault(t, p, "a")
+}
+
+// capturedWatchers makes the plugin hand every inotify watcher it creates
+// to the test, which can then feed its error channel or close it under the
+// event loop.
+func capturedWatchers(made chan<- *fsnotify.Watcher) Option {
+	return func(o *options) {
+		o.newFSWatcher = func() (*fsnotify.Watcher, error) {
+			w, err := fsnotify.NewWatcher()
+			if err == nil {
+				made <- w
+			}
+			return w, err
+		}
+	}
+}
+
+func nextWatcher(t *testing.T, made <-chan *fsnotify.Watcher) *fsnotify.Watcher {
+	t.Helper()
+	select {
+	case w := <-made:
+		return w
+	case <-time.After(waitFor):
+		t.Fatalf("no new inotify watcher within %s", waitFor)
+		return nil
+	}
+}
+
+func TestWatchErrorReArms(t *testing.T) {
+	e := newEnv(t)
+	made := make(chan *fsnotify.Watcher, 4)
+	p := e.watched(capturedWatchers(made))
+	first := nextWatcher(t, made)
+
+	first.Errors <- errors.New("injected watcher failure")
+	second := nextWatcher(t, made)
+	writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("a", "1.0.0"))
+	waitDefault(t, p, "a")
+
+	// The loop seeing its watcher closed under it is survived the same way.
+	if err := second.Close(); err != nil {
+		t.Fatal(err)
+	}
+	nextWatcher(t, made)
+	writeFile(t, filepath.Join(e.confDir, "05-b.conflist"), confBytes("b", "1.0.0"))
+	waitDefault(t, p, "b")
+
+	if p.watch.polling.Load() {
+		t.Fatal("the watcher fell back to polling; it should have re-armed inotify")
+	}
+	var rearms int
+	for _, en := range e.logs.AllEntries() {
+		if strings.Contains(en.Message, "re-establishing") {
+			rearms++
+		}
+	}
+	if rearms != 2 {
+		t.Fatalf("logged %d re-arms, want 2", rearms)
+	}
+}
