@@ -3,7 +3,6 @@ package ocicni
 import (
 	"context"
 	"io"
-	"slices"
 	"testing"
 	"time"
 
@@ -91,14 +90,8 @@ func BenchmarkOverheadVsLibcni(b *testing.B) {
 		}
 		n++
 	}
-	libNs, oursNs := median(lib), median(ours)
+	libNs, oursNs := float64(median(lib).Nanoseconds()), float64(median(ours).Nanoseconds())
 	b.ReportMetric(libNs, "libcni-ns/add")
 	b.ReportMetric(oursNs, "ocicni-ns/add")
 	b.ReportMetric(100*(oursNs-libNs)/libNs, "overhead-%")
-}
-
-func median(ds []time.Duration) float64 {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return float64(s[len(s)/2].Nanoseconds())
 }

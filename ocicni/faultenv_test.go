@@ -137,3 +137,12 @@ func (e *env) hasLogWith(msg, key string, v any) bool {
 	}
 	return false
 }
+
+// isPendingDel reports whether the cache file name is the library's record
+// of a DEL still owed after a failed rollback.
+func (e *env) isPendingDel(name string) bool {
+	e.t.Helper()
+	c := parseCacheFile(filepath.Join(e.cache, "results", name), "")
+	pending, _ := c.caps[pendingDelKey].(bool)
+	return c.err == nil && pending
+}

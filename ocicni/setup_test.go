@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,7 +170,7 @@ func TestSetUpPodFailureRollsBackInReverseOrder(t *testing.T) {
 	log := e.newLog()
 	e.noopNet("10-n0.conflist", "n0", "1.0.0", "10.0.0.1", log)
 	e.noopNet("20-n1.conflist", "n1", "1.0.0", "10.0.0.2", log)
-	bad, _ := e.noopConf(debug.Debug{ReportError: "no addresses left", ReportErrorCode: 7}, log, nil)
+	bad, badPlug := e.noopConf(debug.Debug{ReportError: "no addresses left", ReportErrorCode: 7}, log, nil)
 	e.writeList("30-n2.conflist", "n2", "1.0.0", nil, bad)
 	e.noopNet("40-n3.conflist", "n3", "1.0.0", "10.0.0.4", log)
 	p := e.plugin(WithWatch(false))
@@ -192,8 +193,23 @@ func TestSetUpPodFailureRollsBackInReverseOrder(t *testing.T) {
 	if ev := events(t, log); !reflect.DeepEqual(ev, want) {
 		t.Fatalf("plugin calls = %v\nwant %v", ev, want)
 	}
+	// n2's plugin failed its rollback DEL too: that DEL is still owed
+	// (CNI spec), so it is recorded where teardown will find it.
+	if c := e.cacheFiles(); !reflect.DeepEqual(c, []string{"n2-c1-eth2"}) {
+		t.Fatalf("cache after rollback = %v, want only the owed DEL of n2", c)
+	}
+	if _, err := p.GetPodNetworkStatus(PodNetwork{ID: "c1", NetNS: pod.NetNS}); err == nil || !strings.Contains(err.Error(), "rollback DEL") {
+		t.Fatalf("status of a pod with an owed DEL = %v, want it to say so", err)
+	}
+	setDebug(t, badPlug.debug, debug.Debug{})
+	if err := p.TearDownPod(PodNetwork{ID: "c1", NetNS: pod.NetNS}); err != nil {
+		t.Fatalf("teardown retrying the owed DEL: %v", err)
+	}
+	if ev := events(t, log); ev[len(ev)-1] != "DEL n2 c1 eth2" {
+		t.Fatalf("last plugin call = %q, want the retried DEL of n2", ev[len(ev)-1])
+	}
 	if c := e.cacheFiles(); len(c) != 0 {
-		t.Fatalf("cache after rollback = %v", c)
+		t.Fatalf("cache after teardown = %v", c)
 	}
 }
 

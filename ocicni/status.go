@@ -146,13 +146,16 @@ func loadedNames(set *netSet) string {
 func (p *Plugin) WaitReady(ctx context.Context) error {
 	const retry = time.Second
 	for {
-		select {
-		case <-p.done:
-			return ErrShutdown
-		default:
-		}
 		view := p.Networks()
 		err := p.StatusWithContext(ctx)
+		select {
+		case <-p.done:
+			if err == nil {
+				return ErrShutdown
+			}
+			return fmt.Errorf("%w: %w", ErrShutdown, err)
+		default:
+		}
 		if err == nil {
 			return nil
 		}

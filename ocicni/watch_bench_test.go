@@ -41,9 +41,12 @@ func waitView(b *testing.B, p *Plugin, cond func(NetworkSet) bool) {
 	}
 }
 
+// median returns the middle value of ds without reordering the caller's
+// slice.
 func median(ds []time.Duration) time.Duration {
-	slices.Sort(ds)
-	return ds[len(ds)/2]
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // BenchmarkWatchToReady measures the time from a conflist being renamed

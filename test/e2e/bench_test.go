@@ -106,7 +106,9 @@ func BenchmarkPodsPerSecond(b *testing.B) {
 			b.ResetTimer()
 			var wg sync.WaitGroup
 			for _, netnsPath := range netnsPaths {
-				wg.Go(func() {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
 					for next.Add(1) <= int64(b.N) && failed.Load() == nil {
 						pod := ocicni.PodNetwork{Name: "bench", Namespace: "e2e", ID: benchID(), NetNS: netnsPath}
 						_, err := p.SetUpPodWithContext(ctx, pod)
@@ -117,7 +119,7 @@ func BenchmarkPodsPerSecond(b *testing.B) {
 							failed.Store(&err)
 						}
 					}
-				})
+				}()
 			}
 			wg.Wait()
 			b.StopTimer()

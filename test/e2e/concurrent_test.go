@@ -28,7 +28,8 @@ func TestHundredConcurrentPods(t *testing.T) {
 	errs := make([]error, pods)
 	var wg sync.WaitGroup
 	for i := range all {
-		wg.Go(func() { results[i], errs[i] = p.SetUpPod(all[i]) })
+		wg.Add(1)
+		go func() { defer wg.Done(); results[i], errs[i] = p.SetUpPod(all[i]) }()
 	}
 	wg.Wait()
 
@@ -57,7 +58,11 @@ func TestHundredConcurrentPods(t *testing.T) {
 	}
 
 	for i := range all {
-		wg.Go(func() { errs[i] = p.TearDownPod(ocicni.PodNetwork{ID: all[i].ID, NetNS: all[i].NetNS}) })
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = p.TearDownPod(ocicni.PodNetwork{ID: all[i].ID, NetNS: all[i].NetNS})
+		}()
 	}
 	wg.Wait()
 	for i, pod := range all {
