@@ -45,6 +45,11 @@ func (p *Plugin) resultsDir() string {
 	return filepath.Join(p.opts.cacheDir, "results")
 }
 
+// cachePath is where libcni keeps the entry of one attachment.
+func (p *Plugin) cachePath(network, id, ifname string) string {
+	return filepath.Join(p.resultsDir(), network+"-"+id+"-"+ifname)
+}
+
 // readCache returns the cache entries of sandbox id (all sandboxes when id
 // is empty) sorted by attach order, corrupt ones included.
 func (p *Plugin) readCache(id string) ([]*cacheEntry, error) {
@@ -155,7 +160,7 @@ const pendingDelKey = "io.github.netplumb.ocicni/pending-del"
 // written in libcni's format with an empty result, atomically, so a crash
 // cannot leave half a file.
 func (p *Plugin) recordPendingDel(a *attachment) error {
-	path := filepath.Join(p.resultsDir(), a.name+"-"+a.rt.ContainerID+"-"+a.ifname)
+	path := p.cachePath(a.name, a.rt.ContainerID, a.ifname)
 	if _, err := os.Stat(path); err == nil {
 		return nil
 	}

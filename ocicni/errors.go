@@ -42,6 +42,12 @@ var (
 	// a CNI result or error: garbage, nothing, or a crash by signal.
 	ErrInvalidPluginOutput = errors.New("CNI plugin produced invalid output")
 
+	// ErrAlreadyAttached means SetUpPod was asked to attach a network and
+	// interface that the result cache says the sandbox already has (or still
+	// owes a DEL for). Running ADD again would fail in most plugins, and the
+	// rollback would then remove the working attachment; tear down first.
+	ErrAlreadyAttached = errors.New("network already attached to the sandbox")
+
 	// ErrShutdown means the plugin was shut down before the call.
 	ErrShutdown = errors.New("CNI plugin shut down")
 )

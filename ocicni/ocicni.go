@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 
@@ -191,6 +192,12 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) ([]Net
 	}
 	defer unlock()
 
+	for _, a := range atts {
+		if _, err := os.Lstat(p.cachePath(a.name, pod.ID, a.ifname)); err == nil {
+			return nil, fmt.Errorf("%w: network %q on %s for pod %s (sandbox %s); tear the pod down before setting it up again",
+				ErrAlreadyAttached, a.name, a.ifname, podName(&pod), pod.ID)
+		}
+	}
 	if err := bringUpLoopback(pod.NetNS); err != nil {
 		return nil, fmt.Errorf("pod %s: bringing up lo in %s: %w", podName(&pod), pod.NetNS, err)
 	}
