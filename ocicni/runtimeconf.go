@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"unicode"
 
 	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/cni/pkg/utils"
@@ -85,6 +86,11 @@ func planIfnames(reqs []NetAttachment) ([]string, error) {
 		}
 		if err := utils.ValidateInterfaceName(r.Ifname); err != nil {
 			return nil, invalidf("interface name %q for network %q: %s", r.Ifname, r.Name, err.Msg)
+		}
+		// libcni lets control characters through; a NUL would cut the
+		// CNI_IFNAME the plugin sees short of the name the cache records.
+		if strings.ContainsFunc(r.Ifname, unicode.IsControl) {
+			return nil, invalidf("interface name %q for network %q contains a control character", r.Ifname, r.Name)
 		}
 		if used[r.Ifname] {
 			return nil, invalidf("interface name %q is requested twice", r.Ifname)
