@@ -47,9 +47,7 @@ func TestPodNetworkStatusChecksThenReturnsCachedResult(t *testing.T) {
 			e.writeList("10-n.conflist", "n", c.version, c.top, conf)
 			p := e.plugin(WithWatch(false))
 			ns := testutil.NewNetNS(t)
-			if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: ns}); err != nil {
-				t.Fatal(err)
-			}
+			setUp(t, p, PodNetwork{ID: "c1", NetNS: ns})
 			res, err := p.GetPodNetworkStatus(PodNetwork{ID: "c1", NetNS: ns})
 			if err != nil {
 				t.Fatal(err)
@@ -73,9 +71,7 @@ func TestPodNetworkStatusReturnsFailedCheck(t *testing.T) {
 	np := e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.7", "")
 	p := e.plugin(WithWatch(false))
 	ns := testutil.NewNetNS(t)
-	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: ns}); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, PodNetwork{ID: "c1", NetNS: ns})
 	setDebug(t, np.debug, debug.Debug{ReportError: "interface vanished", ReportErrorCode: 120})
 	res, err := p.GetPodNetworkStatus(PodNetwork{ID: "c1", NetNS: ns})
 	var ce *cnitypes.Error
