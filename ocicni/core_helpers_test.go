@@ -72,6 +72,15 @@ func (e *env) noopNet(file, name, version, ip, log string) noopPlug {
 	return np
 }
 
+// oneNet writes network "n" of the given version, one noop plugin whose
+// ADD reports ip and that logs to a fresh log, and builds a Plugin on the
+// env that does not watch the conf dir.
+func (e *env) oneNet(version, ip string) (noopPlug, *Plugin) {
+	e.t.Helper()
+	np := e.noopNet("10-n.conflist", "n", version, ip, "")
+	return np, e.plugin(WithWatch(false))
+}
+
 // resultFor is a result of the given spec version with one interface and
 // one address.
 func resultFor(version, ip string) string {

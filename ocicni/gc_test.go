@@ -87,8 +87,7 @@ func TestGCHonoursDisableGC(t *testing.T) {
 
 func TestGCHonoursDisableGCSetAfterSetup(t *testing.T) {
 	e := newEnv(t)
-	np := e.noopNet("10-n.conflist", "n", "1.1.0", "10.0.0.1", "")
-	p := e.plugin(WithWatch(false))
+	np, p := e.oneNet("1.1.0", "10.0.0.1")
 	setUp(t, p, PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)})
 	// The operator turns GC off for the network after the pod was set up:
 	// the cached configuration says nothing of it, the current one does.
@@ -125,8 +124,7 @@ func TestGCKeepsGoingAndJoinsErrors(t *testing.T) {
 
 func TestGCRefusesNilPod(t *testing.T) {
 	e := newEnv(t)
-	np := e.noopNet("10-n.conflist", "n", "1.1.0", "10.0.0.1", "")
-	p := e.plugin(WithWatch(false))
+	np, p := e.oneNet("1.1.0", "10.0.0.1")
 	setUp(t, p, PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)})
 	if err := p.GC(context.Background(), []*PodNetwork{nil}); !errors.Is(err, ErrInvalidPodNetwork) {
 		t.Fatalf("GC with a nil pod = %v, want ErrInvalidPodNetwork", err)

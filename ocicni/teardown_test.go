@@ -60,8 +60,7 @@ func TestTearDownUsesConfigCachedAtSetup(t *testing.T) {
 	for _, change := range []string{"rewritten", "deleted"} {
 		t.Run(change, func(t *testing.T) {
 			e := newEnv(t)
-			old := e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.1", "")
-			p := e.plugin(WithWatch(false))
+			old, p := e.oneNet("1.0.0", "10.0.0.1")
 			ns := testutil.NewNetNS(t)
 			pod := PodNetwork{Name: "web", Namespace: "prod", ID: "c1", UID: "u1", NetNS: ns,
 				RuntimeConfig: map[string]RuntimeConfig{"n": {IP: "10.0.0.1"}}}
@@ -100,8 +99,7 @@ func TestTearDownUsesConfigCachedAtSetup(t *testing.T) {
 
 func TestTearDownWithoutCacheFallsBackToCurrentConfigWithWarning(t *testing.T) {
 	e := newEnv(t)
-	np := e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.1", "")
-	p := e.plugin(WithWatch(false))
+	np, p := e.oneNet("1.0.0", "10.0.0.1")
 	ns := testutil.NewNetNS(t)
 	// Nothing requested and nothing cached: nothing to do.
 	tearDown(t, p, PodNetwork{ID: "c1", NetNS: ns})
@@ -161,8 +159,7 @@ func TestTearDownKeepsGoingAndJoinsErrors(t *testing.T) {
 
 func TestTearDownIsIdempotent(t *testing.T) {
 	e := newEnv(t)
-	np := e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.1", "")
-	p := e.plugin(WithWatch(false))
+	np, p := e.oneNet("1.0.0", "10.0.0.1")
 	pod := PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}
 	setUp(t, p, pod)
 	for i := range 3 {
@@ -179,8 +176,7 @@ func TestTearDownWithEmptyOrDeletedNetNS(t *testing.T) {
 	for _, path := range []string{"empty", "deleted"} {
 		t.Run(path, func(t *testing.T) {
 			e := newEnv(t)
-			np := e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.1", "")
-			p := e.plugin(WithWatch(false))
+			np, p := e.oneNet("1.0.0", "10.0.0.1")
 			ns := testutil.NewNetNS(t)
 			setUp(t, p, PodNetwork{ID: "c1", NetNS: ns})
 			if err := netns.DeleteNamed(ns[strings.LastIndex(ns, "/")+1:]); err != nil {
