@@ -142,9 +142,7 @@ func TestBadInputGCValidPods(t *testing.T) {
 	logs := e.writeNoopList("10-net.conflist", "net1", "1.1.0", dbg)
 	p := e.plugin()
 	pod := webPod(t, "sb1")
-	if _, err := p.SetUpPod(pod); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, pod)
 	for _, valid := range [][]*PodNetwork{{nil}, {&pod, nil}, {{Name: "x"}}} {
 		if err := p.GC(context.Background(), valid); !errors.Is(err, ErrInvalidPodNetwork) {
 			t.Fatalf("GC(%v): %v, want ErrInvalidPodNetwork", valid, err)
@@ -168,9 +166,7 @@ func TestBadInputNetNSSymlinkAccepted(t *testing.T) {
 	if err := os.Symlink(testutil.NewNetNS(t), link); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.SetUpPod(PodNetwork{ID: "sb1", NetNS: link}); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, PodNetwork{ID: "sb1", NetNS: link})
 	if got := commands(t, logs[0]); len(got) != 1 {
 		t.Fatalf("plugin calls = %v", got)
 	}

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/containernetworking/cni/plugins/test/noop/debug"
-
 	"github.com/netplumb/ocicni/internal/testutil"
 )
 
@@ -53,10 +51,7 @@ func TestDifferentPodsSetUpInParallel(t *testing.T) {
 
 func TestSamePodOperationsSerialize(t *testing.T) {
 	e := newEnv(t)
-	marks := e.slowPlugin()
-	log := e.newLog()
-	first, _ := e.noopConf(debug.Debug{ReportResult: resultFor("1.0.0", "10.0.0.1")}, log, nil)
-	e.writeList("10-slow.conflist", "slow", "1.0.0", nil, first, map[string]any{"type": "slow"})
+	marks, log := e.slowNet("1.0.0")
 	p := e.plugin(WithWatch(false))
 	pod := PodNetwork{ID: "a", NetNS: testutil.NewNetNS(t), Networks: []NetAttachment{{Name: "slow"}}}
 	cancel, done := slowSetUp(p, pod)
@@ -82,9 +77,7 @@ func TestSamePodOperationsSerialize(t *testing.T) {
 	cancel()
 	<-done
 	// Once the setup is done, the pod's next operation goes ahead.
-	if err := p.TearDownPod(pod); err != nil {
-		t.Fatal(err)
-	}
+	tearDown(t, p, pod)
 	if ev := events(t, log); !reflect.DeepEqual(ev, []string{"ADD slow a eth0", "DEL slow a eth0", "DEL slow a eth0"}) {
 		t.Fatalf("plugin calls = %v", ev)
 	}

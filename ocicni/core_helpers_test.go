@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
+	cnitypes "github.com/containernetworking/cni/pkg/types"
 	"github.com/containernetworking/cni/plugins/test/noop/debug"
 	"github.com/sirupsen/logrus"
 
@@ -68,6 +70,15 @@ func (e *env) noopNet(file, name, version, ip, log string) noopPlug {
 	conf, np := e.noopConf(debug.Debug{ReportResult: resultFor(version, ip)}, log, nil)
 	e.writeList(file, name, version, nil, conf)
 	return np
+}
+
+// oneNet writes network "n" of the given version, one noop plugin whose
+// ADD reports ip and that logs to a fresh log, and builds a Plugin on the
+// env that does not watch the conf dir.
+func (e *env) oneNet(version, ip string) (noopPlug, *Plugin) {
+	e.t.Helper()
+	np := e.noopNet("10-n.conflist", "n", version, ip, "")
+	return np, e.plugin(WithWatch(false))
 }
 
 // resultFor is a result of the given spec version with one interface and
@@ -181,4 +192,45 @@ func joined(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
+}
+
+// noopNets writes one network per name, each a single noop plugin logging
+// to log (a fresh log each when log is ""): the i-th is file "<i+1>0-<name>.conflist"
+// and its ADD reports 10.0.0.<i+1>. It returns the plugins in name order.
+func (e *env) noopNets(log string, names ...string) []noopPlug {
+	e.t.Helper()
+	var out []noopPlug
+	for i, n := range names {
+		out = append(out, e.noopNet(fmt.Sprintf("%d0-%s.conflist", i+1, n), n, "1.0.0", fmt.Sprintf("10.0.0.%d", i+1), log))
+	}
+	return out
+}
+
+// slowNet writes network "slow" of the given version: a noop plugin that
+// logs to a fresh log, then the slow plugin (see slowPlugin). It returns
+// the slow plugin's marks dir and the log.
+func (e *env) slowNet(version string) (marks, log string) {
+	e.t.Helper()
+	marks = e.slowPlugin()
+	log = e.newLog()
+	first, _ := e.noopConf(debug.Debug{ReportResult: resultFor(version, "10.0.0.1")}, log, nil)
+	e.writeList("10-slow.conflist", "slow", version, nil, first, map[string]any{"type": "slow"})
+	return marks, log
+}
+
+// opErrorCodes checks that each error joined in err is an *OpError for op
+// wrapping a plugin's *types.Error, and returns their codes, sorted.
+func opErrorCodes(t *testing.T, err error, op string) []int {
+	t.Helper()
+	var codes []int
+	for _, x := range joined(err) {
+		var ce *cnitypes.Error
+		var oe *OpError
+		if !errors.As(x, &ce) || !errors.As(x, &oe) || oe.Op != op {
+			t.Fatalf("joined error %v lacks an OpError or the plugin's *types.Error", x)
+		}
+		codes = append(codes, int(ce.Code))
+	}
+	sort.Ints(codes)
+	return codes
 }

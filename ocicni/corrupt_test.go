@@ -34,9 +34,7 @@ func corruptPod(t *testing.T, data string) (*env, *Plugin, PodNetwork, string) {
 	logs := e.writeNoopList("10-net.conflist", "net1", "1.0.0", e.noopDebug(debug.Debug{ReportResult: noopResult("10.1.0.5")}))
 	p := e.plugin()
 	pod := webPod(t, "sb1")
-	if _, err := p.SetUpPod(pod); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, pod)
 	file := filepath.Join(e.cache, "results", "net1-sb1-eth0")
 	if err := os.WriteFile(file, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
@@ -54,15 +52,7 @@ func TestCorruptCacheTeardown(t *testing.T) {
 			if err := p.TearDownPod(PodNetwork{ID: pod.ID, NetNS: pod.NetNS}); err != nil {
 				t.Fatalf("teardown: %v", err)
 			}
-			if got := commands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
-				t.Fatalf("plugin calls = %v, want the DEL", got)
-			}
-			if !e.hasLogWith(fallbackMsg, "network", "net1") {
-				t.Fatal("fallback to the current configuration not logged")
-			}
-			if got := e.cacheFiles(); len(got) != 0 {
-				t.Fatalf("cache = %v", got)
-			}
+			expectFallbackDEL(t, e, log)
 		})
 	}
 }
@@ -83,15 +73,23 @@ func TestCorruptCacheGC(t *testing.T) {
 			if err := p.GC(context.Background(), nil); err != nil {
 				t.Fatalf("GC: %v", err)
 			}
-			if got := commands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
-				t.Fatalf("plugin calls = %v, want the DEL", got)
-			}
-			if !e.hasLogWith(fallbackMsg, "network", "net1") {
-				t.Fatal("fallback to the current configuration not logged")
-			}
-			if got := e.cacheFiles(); len(got) != 0 {
-				t.Fatalf("cache = %v", got)
-			}
+			expectFallbackDEL(t, e, log)
 		})
+	}
+}
+
+// expectFallbackDEL checks that net1's plugin got its DEL after the ADD,
+// that the fallback to the current configuration was logged, and that no
+// cache file is left.
+func expectFallbackDEL(t *testing.T, e *env, log string) {
+	t.Helper()
+	if got := commands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+		t.Fatalf("plugin calls = %v, want the DEL", got)
+	}
+	if !e.hasLogWith(fallbackMsg, "network", "net1") {
+		t.Fatal("fallback to the current configuration not logged")
+	}
+	if got := e.cacheFiles(); len(got) != 0 {
+		t.Fatalf("cache = %v", got)
 	}
 }

@@ -99,9 +99,7 @@ func TestFaultBinaryMissingOnTeardown(t *testing.T) {
 	e.writeList("10-net.conflist", "net1", "1.0.0", nil, faultyPlugin(log, nil))
 	p := e.plugin(WithWatch(false))
 	pod := webPod(t, "sb1")
-	if _, err := p.SetUpPod(pod); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, pod)
 	bin := filepath.Join(e.binDir, "faulty")
 	hidden := filepath.Join(t.TempDir(), "faulty")
 	if err := os.Rename(bin, hidden); err != nil {

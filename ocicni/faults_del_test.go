@@ -19,9 +19,7 @@ func threeNetworkPod(t *testing.T, e *env) (*Plugin, PodNetwork, string) {
 	p := e.plugin()
 	pod := webPod(t, "sb1")
 	pod.Networks = []NetAttachment{{Name: "a"}, {Name: "b"}, {Name: "c"}}
-	if _, err := p.SetUpPod(pod); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, pod)
 	return p, pod, log
 }
 

@@ -229,9 +229,7 @@ func TestFaultHangOnDelKeepsCache(t *testing.T) {
 	logs := e.writeNoopList("10-net.conflist", "net1", "1.0.0", dbg)
 	p := e.plugin(WithPluginTimeout(500*time.Millisecond), WithWatch(false))
 	pod := webPod(t, "sb1")
-	if _, err := p.SetUpPod(pod); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, pod)
 	swapPlugin(t, e.binDir, "noop", "sleep")
 
 	err := p.TearDownPod(pod)

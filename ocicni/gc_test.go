@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -25,9 +24,7 @@ func TestGCRemovesAttachmentsOfPodsNotValid(t *testing.T) {
 	p := e.plugin(WithWatch(false))
 	keep := PodNetwork{ID: "keep", NetNS: testutil.NewNetNS(t)}
 	for _, pod := range []PodNetwork{keep, {ID: "stale", NetNS: testutil.NewNetNS(t)}} {
-		if _, err := p.SetUpPod(pod); err != nil {
-			t.Fatal(err)
-		}
+		setUp(t, p, pod)
 	}
 	if err := p.GC(context.Background(), []*PodNetwork{&keep}); err != nil {
 		t.Fatal(err)
@@ -49,9 +46,7 @@ func TestGCRemovesAttachmentsOfDeletedNetworks(t *testing.T) {
 	e := newEnv(t)
 	gone := e.noopNet("10-gone.conflist", "gone", "1.0.0", "10.0.0.1", "")
 	p := e.plugin(WithWatch(false))
-	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)})
 	if err := os.Remove(filepath.Join(e.confDir, "10-gone.conflist")); err != nil {
 		t.Fatal(err)
 	}
@@ -66,72 +61,54 @@ func TestGCRemovesAttachmentsOfDeletedNetworks(t *testing.T) {
 	}
 }
 
+// expectGCSkips runs a GC on p and checks that it left network n alone:
+// its plugin got no call after the ADD and pod c1's cache entry stays.
+func expectGCSkips(t *testing.T, e *env, p *Plugin, np noopPlug) {
+	t.Helper()
+	if err := p.GC(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD"}) {
+		t.Fatalf("plugin got %v, want only the ADD", got)
+	}
+	if c := e.cacheFiles(); !reflect.DeepEqual(c, []string{"n-c1-eth0"}) {
+		t.Fatalf("cache after GC = %v", c)
+	}
+}
+
 func TestGCHonoursDisableGC(t *testing.T) {
 	e := newEnv(t)
 	conf, np := e.noopConf(debug.Debug{ReportResult: resultFor("1.1.0", "10.0.0.1")}, "", nil)
 	e.writeList("10-n.conflist", "n", "1.1.0", map[string]any{"disableGC": true}, conf)
 	p := e.plugin(WithWatch(false))
-	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.GC(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD"}) {
-		t.Fatalf("plugin got %v, want only the ADD", got)
-	}
-	if c := e.cacheFiles(); !reflect.DeepEqual(c, []string{"n-c1-eth0"}) {
-		t.Fatalf("cache after GC = %v", c)
-	}
+	setUp(t, p, PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)})
+	expectGCSkips(t, e, p, np)
 }
 
 func TestGCHonoursDisableGCSetAfterSetup(t *testing.T) {
 	e := newEnv(t)
-	np := e.noopNet("10-n.conflist", "n", "1.1.0", "10.0.0.1", "")
-	p := e.plugin(WithWatch(false))
-	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}); err != nil {
-		t.Fatal(err)
-	}
+	np, p := e.oneNet("1.1.0", "10.0.0.1")
+	setUp(t, p, PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)})
 	// The operator turns GC off for the network after the pod was set up:
 	// the cached configuration says nothing of it, the current one does.
 	conf := map[string]any{"type": "noop", "debugFile": np.debug, "commandLog": np.log}
 	e.writeList("10-n.conflist", "n", "1.1.0", map[string]any{"disableGC": true}, conf)
-	if err := p.GC(context.Background(), nil); err != nil {
-		t.Fatal(err)
-	}
-	if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD"}) {
-		t.Fatalf("plugin got %v, want only the ADD", got)
-	}
-	if c := e.cacheFiles(); !reflect.DeepEqual(c, []string{"n-c1-eth0"}) {
-		t.Fatalf("cache after GC = %v", c)
-	}
+	expectGCSkips(t, e, p, np)
 }
 
 func TestGCKeepsGoingAndJoinsErrors(t *testing.T) {
 	e := newEnv(t)
-	a := e.noopNet("10-a.conflist", "a", "1.0.0", "10.0.0.1", "")
-	b := e.noopNet("20-b.conflist", "b", "1.0.0", "10.0.0.2", "")
+	nets := e.noopNets("", "a", "b")
+	a, b := nets[0], nets[1]
 	p := e.plugin(WithWatch(false))
 	for _, id := range []string{"p1", "p2"} {
 		pod := PodNetwork{ID: id, NetNS: testutil.NewNetNS(t), Networks: []NetAttachment{{Name: "a"}, {Name: "b"}}}
-		if _, err := p.SetUpPod(pod); err != nil {
-			t.Fatal(err)
-		}
+		setUp(t, p, pod)
 	}
 	setDebug(t, a.debug, debug.Debug{ReportError: "a refuses", ReportErrorCode: 111})
 	setDebug(t, b.debug, debug.Debug{ReportError: "b refuses", ReportErrorCode: 112})
 	err := p.GC(context.Background(), nil)
-	errs := joined(err)
-	var codes []int
-	for _, x := range errs {
-		var ce *cnitypes.Error
-		var op *OpError
-		if !errors.As(x, &ce) || !errors.As(x, &op) || op.Op != "gc" {
-			t.Fatalf("joined error %v lacks an OpError or the plugin's *types.Error", x)
-		}
-		codes = append(codes, int(ce.Code))
-	}
-	sort.Ints(codes)
+	codes := opErrorCodes(t, err, "gc")
 	if !reflect.DeepEqual(codes, []int{111, 111, 112, 112}) {
 		t.Fatalf("error codes = %v from %v, want one per stale attachment", codes, err)
 	}
@@ -147,11 +124,8 @@ func TestGCKeepsGoingAndJoinsErrors(t *testing.T) {
 
 func TestGCRefusesNilPod(t *testing.T) {
 	e := newEnv(t)
-	np := e.noopNet("10-n.conflist", "n", "1.1.0", "10.0.0.1", "")
-	p := e.plugin(WithWatch(false))
-	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}); err != nil {
-		t.Fatal(err)
-	}
+	np, p := e.oneNet("1.1.0", "10.0.0.1")
+	setUp(t, p, PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)})
 	if err := p.GC(context.Background(), []*PodNetwork{nil}); !errors.Is(err, ErrInvalidPodNetwork) {
 		t.Fatalf("GC with a nil pod = %v, want ErrInvalidPodNetwork", err)
 	}
@@ -175,10 +149,7 @@ func gcWaitingForLock() bool {
 
 func TestGCWaitsForInFlightAdd(t *testing.T) {
 	e := newEnv(t)
-	marks := e.slowPlugin()
-	log := e.newLog()
-	first, _ := e.noopConf(debug.Debug{ReportResult: resultFor("1.1.0", "10.0.0.1")}, log, nil)
-	e.writeList("10-slow.conflist", "slow", "1.1.0", nil, first, map[string]any{"type": "slow"})
+	marks, log := e.slowNet("1.1.0")
 	p := e.plugin(WithWatch(false))
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -121,3 +121,28 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// setUp sets pod up on p and fails the test when that fails.
+func setUp(t testing.TB, p *Plugin, pod PodNetwork) {
+	t.Helper()
+	if _, err := p.SetUpPod(pod); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tearDown tears pod down on p and fails the test when that fails.
+func tearDown(t testing.TB, p *Plugin, pod PodNetwork) {
+	t.Helper()
+	if err := p.TearDownPod(pod); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// networkNames lists the names of the set's networks, in the set's order.
+func networkNames(s NetworkSet) []string {
+	var out []string
+	for _, n := range s.Networks {
+		out = append(out, n.Name)
+	}
+	return out
+}

@@ -14,14 +14,6 @@ import (
 	"github.com/netplumb/ocicni/internal/testutil"
 )
 
-func networkNames(s NetworkSet) []string {
-	var out []string
-	for _, n := range s.Networks {
-		out = append(out, n.Name)
-	}
-	return out
-}
-
 func TestLoadExtensionsInByteOrderWithSingleConfUpConverted(t *testing.T) {
 	e := newEnv(t)
 	e.noopNet("10-b.conflist", "b", "1.0.0", "10.0.0.2", "")
@@ -53,9 +45,7 @@ func TestLoadExtensionsInByteOrderWithSingleConfUpConverted(t *testing.T) {
 		t.Fatalf("up-converted .conf network = %+v", a)
 	}
 	pod := PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t), Networks: []NetAttachment{{Name: "a"}}}
-	if _, err := p.SetUpPod(pod); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, pod)
 	if got := events(t, aLog); !reflect.DeepEqual(got, []string{"ADD a c1 eth0"}) {
 		t.Fatalf("up-converted network's plugin got %v", got)
 	}
@@ -119,9 +109,7 @@ func TestLoadDuplicateNameFirstFileWins(t *testing.T) {
 		!strings.Contains(set.Skipped[0].Reason, "already defined by "+filepath.Join(e.confDir, "10-first.conflist")) {
 		t.Fatalf("skipped = %+v", set.Skipped)
 	}
-	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)})
 	if got := commands(t, first.log); !reflect.DeepEqual(got, []string{"ADD"}) {
 		t.Fatalf("first file's plugin got %v", got)
 	}
@@ -148,9 +136,7 @@ func TestLoadDefaultNetwork(t *testing.T) {
 		if got := p.GetDefaultNetworkName(); got != "y" {
 			t.Fatalf("default = %q, want y", got)
 		}
-		if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}); err != nil {
-			t.Fatal(err)
-		}
+		setUp(t, p, PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)})
 		if got := commands(t, y.log); !reflect.DeepEqual(got, []string{"ADD"}) {
 			t.Fatalf("named default's plugin got %v", got)
 		}
@@ -171,8 +157,7 @@ func TestLoadDefaultNetwork(t *testing.T) {
 
 func TestReloadOfUnchangedFilesExecsNoVersion(t *testing.T) {
 	e := newEnv(t)
-	e.noopNet("10-a.conflist", "a", "1.0.0", "10.0.0.1", "")
-	e.noopNet("20-b.conflist", "b", "1.0.0", "10.0.0.2", "")
+	e.noopNets("", "a", "b")
 	slowConf := map[string]any{"type": "slow"}
 	e.slowPlugin()
 	e.writeList("30-c.conflist", "c", "1.0.0", nil, slowConf)
@@ -224,9 +209,7 @@ func TestCNIVersionsNegotiation(t *testing.T) {
 	if len(set.Networks) != 1 || set.Networks[0].CNIVersion != "1.1.0" {
 		t.Fatalf("networks = %+v, want n at 1.1.0", set.Networks)
 	}
-	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)})
 	if got := stdinConf(t, lastCall(t, np.debug).CmdArgs.StdinData)["cniVersion"]; got != "1.1.0" {
 		t.Fatalf("plugin received cniVersion %v, want 1.1.0", got)
 	}

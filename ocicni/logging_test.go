@@ -35,9 +35,7 @@ func TestPluginStderrGoesToInjectedLoggerWithFields(t *testing.T) {
 	e.writeList("10-n.conflist", "n", "1.0.0", nil, conf)
 	p := e.plugin(WithWatch(false))
 	pod := PodNetwork{Name: "web", Namespace: "prod", ID: "c1", NetNS: testutil.NewNetNS(t), Networks: []NetAttachment{{Name: "n", Ifname: "net0"}}}
-	if _, err := p.SetUpPod(pod); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, pod)
 	setDebug(t, np.debug, debug.Debug{ReportError: "failing", ReportStderr: "dying plugin says bye"})
 	if err := p.TearDownPod(pod); err == nil {
 		t.Fatal("teardown succeeded with a failing plugin")

@@ -72,7 +72,7 @@ func TestNetworksChangedClosesOnlyOnChange(t *testing.T) {
 	writeFile(t, filepath.Join(e.confDir, "05-b.conflist"), confBytes("b", "1.0.0"))
 	waitChanged(t, view)
 	next := p.Networks()
-	if next.Default != "b" || !reflect.DeepEqual(names(next), []string{"b", "a"}) {
+	if next.Default != "b" || !reflect.DeepEqual(networkNames(next), []string{"b", "a"}) {
 		t.Fatalf("view after the change = %+v", next)
 	}
 	if view.Default != "a" {

@@ -253,9 +253,7 @@ func TestFailedReloadKeepsTeardown(t *testing.T) {
 			logs := e.writeNoopList("10-net.conflist", "net1", "1.0.0", dbg)
 			p := e.watched()
 			pod := PodNetwork{Name: "web", Namespace: "ns", ID: "pod1", NetNS: testutil.NewNetNS(t)}
-			if _, err := p.SetUpPod(pod); err != nil {
-				t.Fatal(err)
-			}
+			setUp(t, p, pod)
 
 			breakIt(t, e)
 			waitDefault(t, p, "")

@@ -65,9 +65,7 @@ func TestCapabilityArgsReachOnlyDeclaringPlugins(t *testing.T) {
 	e.writeList("20-b.conflist", "b", "1.0.0", nil, onlyB)
 	p := e.plugin(WithWatch(false))
 	pod := richPod(testutil.NewNetNS(t))
-	if _, err := p.SetUpPod(pod); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, pod)
 
 	wantAll := map[string]any{
 		"portMappings": []map[string]any{
@@ -132,9 +130,7 @@ func TestCNIArgs(t *testing.T) {
 			np := e.noopNet("10-a.conflist", "a", "1.0.0", "10.0.0.1", "")
 			p := e.plugin(append([]Option{WithWatch(false)}, c.opts...)...)
 			pod := PodNetwork{Name: "web", Namespace: "prod", ID: "c1", UID: "u1", NetNS: testutil.NewNetNS(t), RuntimeConfig: c.rc}
-			if _, err := p.SetUpPod(pod); err != nil {
-				t.Fatal(err)
-			}
+			setUp(t, p, pod)
 			args := lastCall(t, np.debug).CmdArgs.Args
 			if got := parseCNIArgs(args); !reflect.DeepEqual(got, c.want) {
 				t.Fatalf("CNI_ARGS = %q, want %v", args, c.want)

@@ -42,9 +42,7 @@ func TestSetUpTearDownDefaultNetwork(t *testing.T) {
 	if got := e.cacheFiles(); !reflect.DeepEqual(got, []string{"net1-abc123-eth0"}) {
 		t.Fatalf("cache = %v", got)
 	}
-	if err := p.TearDownPod(PodNetwork{ID: "abc123", NetNS: pod.NetNS}); err != nil {
-		t.Fatal(err)
-	}
+	tearDown(t, p, PodNetwork{ID: "abc123", NetNS: pod.NetNS})
 	if got := commands(t, logs[0]); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
 		t.Fatalf("commands = %v", got)
 	}
@@ -56,9 +54,7 @@ func TestSetUpTearDownDefaultNetwork(t *testing.T) {
 func TestSetUpPodRequestedNetworksReserveExplicitIfnamesFirst(t *testing.T) {
 	e := newEnv(t)
 	log := e.newLog()
-	e.noopNet("10-a.conflist", "a", "1.0.0", "10.0.0.1", log)
-	e.noopNet("20-b.conflist", "b", "1.0.0", "10.0.0.2", log)
-	e.noopNet("30-c.conflist", "c", "1.0.0", "10.0.0.3", log)
+	e.noopNets(log, "a", "b", "c")
 	p := e.plugin(WithWatch(false))
 	pod := PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t), Networks: []NetAttachment{
 		{Name: "c"}, {Name: "a", Ifname: "eth0"}, {Name: "b"},
@@ -83,8 +79,7 @@ func TestSetUpPodRequestedNetworksReserveExplicitIfnamesFirst(t *testing.T) {
 func TestSetUpPodRefusesBadRequestsBeforeAnyPlugin(t *testing.T) {
 	e := newEnv(t)
 	log := e.newLog()
-	e.noopNet("10-a.conflist", "a", "1.0.0", "10.0.0.1", log)
-	e.noopNet("20-b.conflist", "b", "1.0.0", "10.0.0.2", log)
+	e.noopNets(log, "a", "b")
 	p := e.plugin(WithWatch(false))
 	ns := testutil.NewNetNS(t)
 	cases := []struct {
@@ -148,18 +143,14 @@ func TestCallerPodNetworkIsNeverModified(t *testing.T) {
 	p := e.plugin(WithWatch(false))
 	ns := testutil.NewNetNS(t)
 	pod := richPod(ns)
-	if _, err := p.SetUpPod(pod); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, pod)
 	if !reflect.DeepEqual(pod, richPod(ns)) {
 		t.Fatalf("SetUpPod modified the caller's PodNetwork:\n got %+v\nwant %+v", pod, richPod(ns))
 	}
 	if _, err := p.GetPodNetworkStatus(pod); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.TearDownPod(pod); err != nil {
-		t.Fatal(err)
-	}
+	tearDown(t, p, pod)
 	if !reflect.DeepEqual(pod, richPod(ns)) {
 		t.Fatalf("status or teardown modified the caller's PodNetwork:\n got %+v", pod)
 	}
@@ -265,9 +256,7 @@ func TestSetUpPodBringsUpLoopbackInPodNetNS(t *testing.T) {
 	if loUp() {
 		t.Fatal("lo already up in a fresh netns")
 	}
-	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: ns}); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, PodNetwork{ID: "c1", NetNS: ns})
 	if !loUp() {
 		t.Fatal("lo is down in the pod netns after setup")
 	}

@@ -16,12 +16,8 @@ func TestShutdownIsIdempotentAndStopsGoroutines(t *testing.T) {
 	e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.1", "")
 	p := e.plugin() // watching
 	ns := testutil.NewNetNS(t)
-	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: ns}); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.TearDownPod(PodNetwork{ID: "c1", NetNS: ns}); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, PodNetwork{ID: "c1", NetNS: ns})
+	tearDown(t, p, PodNetwork{ID: "c1", NetNS: ns})
 	for i := range 3 {
 		if err := p.Shutdown(); err != nil {
 			t.Fatalf("shutdown %d: %v", i+1, err)

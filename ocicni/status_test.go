@@ -47,9 +47,7 @@ func TestPodNetworkStatusChecksThenReturnsCachedResult(t *testing.T) {
 			e.writeList("10-n.conflist", "n", c.version, c.top, conf)
 			p := e.plugin(WithWatch(false))
 			ns := testutil.NewNetNS(t)
-			if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: ns}); err != nil {
-				t.Fatal(err)
-			}
+			setUp(t, p, PodNetwork{ID: "c1", NetNS: ns})
 			res, err := p.GetPodNetworkStatus(PodNetwork{ID: "c1", NetNS: ns})
 			if err != nil {
 				t.Fatal(err)
@@ -70,12 +68,9 @@ func TestPodNetworkStatusChecksThenReturnsCachedResult(t *testing.T) {
 
 func TestPodNetworkStatusReturnsFailedCheck(t *testing.T) {
 	e := newEnv(t)
-	np := e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.7", "")
-	p := e.plugin(WithWatch(false))
+	np, p := e.oneNet("1.0.0", "10.0.0.7")
 	ns := testutil.NewNetNS(t)
-	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: ns}); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, PodNetwork{ID: "c1", NetNS: ns})
 	setDebug(t, np.debug, debug.Debug{ReportError: "interface vanished", ReportErrorCode: 120})
 	res, err := p.GetPodNetworkStatus(PodNetwork{ID: "c1", NetNS: ns})
 	var ce *cnitypes.Error
@@ -87,8 +82,7 @@ func TestPodNetworkStatusReturnsFailedCheck(t *testing.T) {
 
 func TestPodNetworkStatusWithoutCacheReadsNetNS(t *testing.T) {
 	e := newEnv(t)
-	np := e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.7", "")
-	p := e.plugin(WithWatch(false))
+	np, p := e.oneNet("1.0.0", "10.0.0.7")
 	ns := testutil.NewNetNS(t)
 	// An interface the pod has but the cache knows nothing of, made
 	// inside the test's own pod netns through a handle opened there.
@@ -173,8 +167,7 @@ func TestStatusReadiness(t *testing.T) {
 
 func TestStatusRunsStatusVerb(t *testing.T) {
 	e := newEnv(t)
-	np := e.noopNet("10-n.conflist", "n", "1.1.0", "10.0.0.1", "")
-	p := e.plugin(WithWatch(false))
+	np, p := e.oneNet("1.1.0", "10.0.0.1")
 	if err := p.Status(); err != nil {
 		t.Fatal(err)
 	}

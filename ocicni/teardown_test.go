@@ -1,14 +1,11 @@
 package ocicni
 
 import (
-	"errors"
 	"os"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 
-	cnitypes "github.com/containernetworking/cni/pkg/types"
 	"github.com/containernetworking/cni/plugins/test/noop/debug"
 	"github.com/sirupsen/logrus"
 	"github.com/vishvananda/netns"
@@ -19,9 +16,7 @@ import (
 func TestTearDownFromCacheInReverseAttachOrder(t *testing.T) {
 	e := newEnv(t)
 	log := e.newLog()
-	e.noopNet("10-a.conflist", "a", "1.0.0", "10.0.0.1", log)
-	e.noopNet("20-b.conflist", "b", "1.0.0", "10.0.0.2", log)
-	e.noopNet("30-c.conflist", "c", "1.0.0", "10.0.0.3", log)
+	e.noopNets(log, "a", "b", "c")
 	p := e.plugin(WithWatch(false))
 	ns := testutil.NewNetNS(t)
 	// Attach order b, c, a matches neither the cache's file-name order
@@ -29,12 +24,8 @@ func TestTearDownFromCacheInReverseAttachOrder(t *testing.T) {
 	pod := PodNetwork{ID: "c1", NetNS: ns, Networks: []NetAttachment{
 		{Name: "b", Ifname: "net2"}, {Name: "c", Ifname: "net0"}, {Name: "a", Ifname: "net1"},
 	}}
-	if _, err := p.SetUpPod(pod); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.TearDownPod(PodNetwork{ID: "c1", NetNS: ns}); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, pod)
+	tearDown(t, p, PodNetwork{ID: "c1", NetNS: ns})
 	want := []string{
 		"ADD b c1 net2", "ADD c c1 net0", "ADD a c1 net1",
 		"DEL a c1 net1", "DEL c c1 net0", "DEL b c1 net2",
@@ -50,18 +41,12 @@ func TestTearDownFromCacheInReverseAttachOrder(t *testing.T) {
 func TestTearDownFromRequestInReverseOrder(t *testing.T) {
 	e := newEnv(t)
 	log := e.newLog()
-	e.noopNet("10-a.conflist", "a", "1.0.0", "10.0.0.1", log)
-	e.noopNet("20-b.conflist", "b", "1.0.0", "10.0.0.2", log)
-	e.noopNet("30-c.conflist", "c", "1.0.0", "10.0.0.3", log)
+	e.noopNets(log, "a", "b", "c")
 	p := e.plugin(WithWatch(false))
 	pod := PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t), Networks: []NetAttachment{{Name: "c"}, {Name: "a"}, {Name: "b"}}}
-	if _, err := p.SetUpPod(pod); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, pod)
 	// Only a and c: b stays attached.
-	if err := p.TearDownPod(PodNetwork{ID: "c1", NetNS: pod.NetNS, Networks: []NetAttachment{{Name: "c"}, {Name: "a"}}}); err != nil {
-		t.Fatal(err)
-	}
+	tearDown(t, p, PodNetwork{ID: "c1", NetNS: pod.NetNS, Networks: []NetAttachment{{Name: "c"}, {Name: "a"}}})
 	want := []string{"ADD c c1 eth0", "ADD a c1 eth1", "ADD b c1 eth2", "DEL a c1 eth1", "DEL c c1 eth0"}
 	if ev := events(t, log); !reflect.DeepEqual(ev, want) {
 		t.Fatalf("plugin calls = %v\nwant %v", ev, want)
@@ -75,14 +60,11 @@ func TestTearDownUsesConfigCachedAtSetup(t *testing.T) {
 	for _, change := range []string{"rewritten", "deleted"} {
 		t.Run(change, func(t *testing.T) {
 			e := newEnv(t)
-			old := e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.1", "")
-			p := e.plugin(WithWatch(false))
+			old, p := e.oneNet("1.0.0", "10.0.0.1")
 			ns := testutil.NewNetNS(t)
 			pod := PodNetwork{Name: "web", Namespace: "prod", ID: "c1", UID: "u1", NetNS: ns,
 				RuntimeConfig: map[string]RuntimeConfig{"n": {IP: "10.0.0.1"}}}
-			if _, err := p.SetUpPod(pod); err != nil {
-				t.Fatal(err)
-			}
+			setUp(t, p, pod)
 			addArgs := lastCall(t, old.debug).CmdArgs.Args
 			var now noopPlug
 			if change == "rewritten" {
@@ -91,9 +73,7 @@ func TestTearDownUsesConfigCachedAtSetup(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The teardown request carries none of the setup's arguments.
-			if err := p.TearDownPod(PodNetwork{ID: "c1", NetNS: ns}); err != nil {
-				t.Fatal(err)
-			}
+			tearDown(t, p, PodNetwork{ID: "c1", NetNS: ns})
 			if got := commands(t, old.log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
 				t.Fatalf("plugin of the setup's config got %v, want ADD DEL", got)
 			}
@@ -119,19 +99,14 @@ func TestTearDownUsesConfigCachedAtSetup(t *testing.T) {
 
 func TestTearDownWithoutCacheFallsBackToCurrentConfigWithWarning(t *testing.T) {
 	e := newEnv(t)
-	np := e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.1", "")
-	p := e.plugin(WithWatch(false))
+	np, p := e.oneNet("1.0.0", "10.0.0.1")
 	ns := testutil.NewNetNS(t)
 	// Nothing requested and nothing cached: nothing to do.
-	if err := p.TearDownPod(PodNetwork{ID: "c1", NetNS: ns}); err != nil {
-		t.Fatal(err)
-	}
+	tearDown(t, p, PodNetwork{ID: "c1", NetNS: ns})
 	if got := commands(t, np.log); len(got) != 0 {
 		t.Fatalf("plugin got %v with nothing to tear down", got)
 	}
-	if err := p.TearDownPod(PodNetwork{ID: "c1", NetNS: ns, Networks: []NetAttachment{{Name: "n"}}}); err != nil {
-		t.Fatal(err)
-	}
+	tearDown(t, p, PodNetwork{ID: "c1", NetNS: ns, Networks: []NetAttachment{{Name: "n"}}})
 	if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"DEL"}) {
 		t.Fatalf("plugin got %v, want DEL from the current config", got)
 	}
@@ -149,14 +124,11 @@ func TestTearDownWithoutCacheFallsBackToCurrentConfigWithWarning(t *testing.T) {
 func TestTearDownKeepsGoingAndJoinsErrors(t *testing.T) {
 	e := newEnv(t)
 	log := e.newLog()
-	a := e.noopNet("10-a.conflist", "a", "1.0.0", "10.0.0.1", log)
-	e.noopNet("20-b.conflist", "b", "1.0.0", "10.0.0.2", log)
-	c := e.noopNet("30-c.conflist", "c", "1.0.0", "10.0.0.3", log)
+	nets := e.noopNets(log, "a", "b", "c")
+	a, c := nets[0], nets[2]
 	p := e.plugin(WithWatch(false))
 	ns := testutil.NewNetNS(t)
-	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: ns, Networks: []NetAttachment{{Name: "a"}, {Name: "b"}, {Name: "c"}}}); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, PodNetwork{ID: "c1", NetNS: ns, Networks: []NetAttachment{{Name: "a"}, {Name: "b"}, {Name: "c"}}})
 	setDebug(t, a.debug, debug.Debug{ReportError: "a is stuck", ReportErrorCode: 101})
 	setDebug(t, c.debug, debug.Debug{ReportError: "c is stuck", ReportErrorCode: 102})
 
@@ -165,16 +137,7 @@ func TestTearDownKeepsGoingAndJoinsErrors(t *testing.T) {
 	if len(errs) != 2 {
 		t.Fatalf("err = %v, want two joined errors", err)
 	}
-	var codes []int
-	for _, x := range errs {
-		var ce *cnitypes.Error
-		var op *OpError
-		if !errors.As(x, &ce) || !errors.As(x, &op) || op.Op != "del" {
-			t.Fatalf("joined error %v lacks an OpError or the plugin's *types.Error", x)
-		}
-		codes = append(codes, int(ce.Code))
-	}
-	sort.Ints(codes)
+	codes := opErrorCodes(t, err, "del")
 	if !reflect.DeepEqual(codes, []int{101, 102}) {
 		t.Fatalf("error codes = %v, want 101 and 102", codes)
 	}
@@ -188,9 +151,7 @@ func TestTearDownKeepsGoingAndJoinsErrors(t *testing.T) {
 	}
 	setDebug(t, a.debug, debug.Debug{})
 	setDebug(t, c.debug, debug.Debug{})
-	if err := p.TearDownPod(PodNetwork{ID: "c1", NetNS: ns}); err != nil {
-		t.Fatal(err)
-	}
+	tearDown(t, p, PodNetwork{ID: "c1", NetNS: ns})
 	if got := e.cacheFiles(); len(got) != 0 {
 		t.Fatalf("cache after retry = %v", got)
 	}
@@ -198,12 +159,9 @@ func TestTearDownKeepsGoingAndJoinsErrors(t *testing.T) {
 
 func TestTearDownIsIdempotent(t *testing.T) {
 	e := newEnv(t)
-	np := e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.1", "")
-	p := e.plugin(WithWatch(false))
+	np, p := e.oneNet("1.0.0", "10.0.0.1")
 	pod := PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}
-	if _, err := p.SetUpPod(pod); err != nil {
-		t.Fatal(err)
-	}
+	setUp(t, p, pod)
 	for i := range 3 {
 		if err := p.TearDownPod(pod); err != nil {
 			t.Fatalf("teardown %d: %v", i+1, err)
@@ -218,12 +176,9 @@ func TestTearDownWithEmptyOrDeletedNetNS(t *testing.T) {
 	for _, path := range []string{"empty", "deleted"} {
 		t.Run(path, func(t *testing.T) {
 			e := newEnv(t)
-			np := e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.1", "")
-			p := e.plugin(WithWatch(false))
+			np, p := e.oneNet("1.0.0", "10.0.0.1")
 			ns := testutil.NewNetNS(t)
-			if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: ns}); err != nil {
-				t.Fatal(err)
-			}
+			setUp(t, p, PodNetwork{ID: "c1", NetNS: ns})
 			if err := netns.DeleteNamed(ns[strings.LastIndex(ns, "/")+1:]); err != nil {
 				t.Fatal(err)
 			}
@@ -231,9 +186,7 @@ func TestTearDownWithEmptyOrDeletedNetNS(t *testing.T) {
 			if path == "empty" {
 				req.NetNS = ""
 			}
-			if err := p.TearDownPod(req); err != nil {
-				t.Fatal(err)
-			}
+			tearDown(t, p, req)
 			if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
 				t.Fatalf("plugin got %v", got)
 			}

@@ -105,14 +105,6 @@ func waitSkipped(t *testing.T, p *Plugin, file, want string) {
 	}, "%s never skipped for %q (view %+v)", file, want, p.Networks())
 }
 
-func names(set NetworkSet) []string {
-	var out []string
-	for _, n := range set.Networks {
-		out = append(out, n.Name)
-	}
-	return out
-}
-
 func TestWatchCreateThenWrite(t *testing.T) {
 	e := newEnv(t)
 	p := e.watched()
@@ -167,8 +159,8 @@ func TestWatchDelete(t *testing.T) {
 	if err := os.Remove(filepath.Join(e.confDir, "20-b.conflist")); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, waitFor, func() bool { return slices.Equal(names(p.Networks()), []string{"a"}) },
-		"networks are %v after deleting b", names(p.Networks()))
+	testutil.Eventually(t, waitFor, func() bool { return slices.Equal(networkNames(p.Networks()), []string{"a"}) },
+		"networks are %v after deleting b", networkNames(p.Networks()))
 
 	if err := os.Remove(filepath.Join(e.confDir, "10-a.conflist")); err != nil {
 		t.Fatal(err)

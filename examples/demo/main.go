@@ -13,14 +13,17 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/netplumb/ocicni/internal/sandbox"
 	"github.com/netplumb/ocicni/ocicni"
 )
 
@@ -33,6 +36,13 @@ var defaultConflist []byte
 // cacheDir is libcni's result cache; in the sandbox it is a private tmpfs.
 const cacheDir = "/var/lib/cni"
 
+// sandboxEnv marks the copy of the demo that runs in the throwaway
+// namespaces.
+const sandboxEnv = "OCICNI_DEMO_SANDBOX"
+
+// echoPort is where pod-b listens in the connectivity check.
+const echoPort = 80
+
 func main() {
 	pluginDir := flag.String("plugin-dir", "bin/plugins", "directory of the CNI plugin binaries")
 	confDir := flag.String("conf-dir", "", "CNI configuration directory; when empty or without a valid configuration, the embedded default network is used")
@@ -42,8 +52,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "demo: needs root to create network namespaces; run it as root (for example: sudo make demo)")
 		os.Exit(1)
 	}
-	if !inSandbox() {
-		os.Exit(reexecInSandbox())
+	if !sandbox.Inside(sandboxEnv) {
+		// Everything the demo makes, bridges, veths, firewall rules and
+		// files, dies with the copy that runs in throwaway namespaces.
+		code, err := sandbox.Reexec(sandboxEnv)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "demo:", err)
+			os.Exit(1)
+		}
+		os.Exit(code)
 	}
 	if err := run(*pluginDir, *confDir); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
@@ -52,7 +69,7 @@ func main() {
 }
 
 func run(pluginDir, confDir string) error {
-	if err := prepareSandbox(); err != nil {
+	if err := sandbox.MountTmpfs("16m", "/run/netns", cacheDir); err != nil {
 		return err
 	}
 	pluginDir, err := filepath.Abs(pluginDir)
@@ -96,11 +113,11 @@ func run(pluginDir, confDir string) error {
 	// library to attach it to the default network.
 	var pods []ocicni.PodNetwork
 	for _, name := range []string{"pod-a", "pod-b"} {
-		nsPath, err := createNetNS("demo-" + name)
+		nsPath, err := sandbox.CreateNetNS("demo-" + name)
 		if err != nil {
 			return fmt.Errorf("creating the netns of %s: %w", name, err)
 		}
-		defer deleteNetNS("demo-" + name)
+		defer sandbox.DeleteNetNS("demo-" + name)
 		pod := ocicni.PodNetwork{Name: name, Namespace: "demo", ID: "demo-" + name, NetNS: nsPath}
 		pod.RuntimeConfig = map[string]ocicni.RuntimeConfig{plugin.GetDefaultNetworkName(): {
 			PortMappings: []ocicni.PortMapping{{HostPort: 8080 + int32(len(pods)), ContainerPort: 80, Protocol: "tcp"}},
@@ -129,7 +146,7 @@ func run(pluginDir, confDir string) error {
 		return err
 	}
 	msg := "hello from " + pods[0].Name
-	if err := tcpEcho(pods[0].NetNS, pods[1].NetNS, target, msg); err != nil {
+	if err := sandbox.TCPEcho(pods[0].NetNS, pods[1].NetNS, net.JoinHostPort(target, strconv.Itoa(echoPort)), msg); err != nil {
 		return fmt.Errorf("pod-to-pod TCP from %s to %s: %w", pods[0].Name, target, err)
 	}
 	fmt.Printf("\nconnectivity  %s -> %s %s:%d over TCP: ok (%q echoed back)\n", pods[0].Name, pods[1].Name, target, echoPort, msg)

@@ -13,6 +13,7 @@ import (
 
 	current "github.com/containernetworking/cni/pkg/types/100"
 
+	"github.com/netplumb/ocicni/internal/sandbox"
 	"github.com/netplumb/ocicni/ocicni"
 )
 
@@ -78,7 +79,9 @@ func printTable(w io.Writer, rows []row) {
 // host-local address reservations, libcni cache files — and fails unless
 // all are zero.
 func reportLeftovers(p *ocicni.Plugin) error {
-	veths, err := countVeths()
+	// The bridge plugin puts the host side of each pod's veth pair in the
+	// sandbox's own namespace.
+	veths, err := sandbox.CountLinks("veth")
 	if err != nil {
 		return err
 	}

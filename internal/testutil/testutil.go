@@ -1,3 +1,6 @@
+// Package testutil holds what the tests share: a throwaway network and
+// mount namespace for the whole test binary, pod network namespaces inside
+// it, the plugin directory built by the Makefile, and bounded waiting.
 package testutil
 
 import (

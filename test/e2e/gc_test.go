@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -76,16 +75,9 @@ func TestGCCleansPodOfDeletedNetwork(t *testing.T) {
 	pod := w.pod("leaked")
 	veth, _ := setUpOne(t, w, p, pod)
 
-	view := p.Networks()
-	if err := os.Remove(file); err != nil {
-		t.Fatal(err)
-	}
-	waitReload(t, view)
+	removeConf(t, p, file)
 	if err := p.GC(context.Background(), nil); err != nil {
 		t.Fatalf("GC: %v", err)
 	}
-	if hostLinkExists(t, veth) || podLink(t, pod.NetNS, "eth0") != nil {
-		t.Fatalf("veth %s or the pod's eth0 left after GC", veth)
-	}
-	assertClean(t, w, "podnet")
+	assertDetached(t, w, pod, veth, "eth0", "GC")
 }

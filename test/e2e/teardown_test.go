@@ -45,6 +45,28 @@ func setUpOne(t *testing.T, w *world, p *ocicni.Plugin, pod ocicni.PodNetwork) (
 	return veth, ip
 }
 
+// removeConf deletes a network file and waits until p has reloaded the
+// configuration without it.
+func removeConf(t *testing.T, p *ocicni.Plugin, file string) {
+	t.Helper()
+	view := p.Networks()
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	waitReload(t, view)
+}
+
+// assertDetached checks, after the step named by after, that the pod's
+// host veth and its interface ifname are gone and that nothing of podnet
+// is left (see assertClean).
+func assertDetached(t *testing.T, w *world, pod ocicni.PodNetwork, veth, ifname, after string) {
+	t.Helper()
+	if hostLinkExists(t, veth) || podLink(t, pod.NetNS, ifname) != nil {
+		t.Fatalf("veth %s or the pod's %s left after %s", veth, ifname, after)
+	}
+	assertClean(t, w, "podnet")
+}
+
 // A pod whose network file was rewritten (another bridge, subnet and IPAM
 // dataDir) is torn down by the plugins and IPAM state it was set up with:
 // its original reservation and veth go away, while new pods already get
@@ -70,10 +92,7 @@ func TestTeardownAfterConfigChanged(t *testing.T) {
 	if err := p.TearDownPod(ocicni.PodNetwork{ID: pod.ID, NetNS: pod.NetNS, Networks: []ocicni.NetAttachment{{Name: "podnet"}}}); err != nil {
 		t.Fatalf("TearDownPod: %v", err)
 	}
-	if hostLinkExists(t, veth) || podLink(t, pod.NetNS, "eth0") != nil {
-		t.Fatalf("veth %s or the pod's eth0 left after teardown", veth)
-	}
-	assertClean(t, w, "podnet")
+	assertDetached(t, w, pod, veth, "eth0", "teardown")
 
 	fresh := w.pod("new")
 	res, err := p.SetUpPod(fresh)
@@ -99,11 +118,7 @@ func TestTeardownAfterConfigDeleted(t *testing.T) {
 	pod := w.pod("orphan")
 	veth, _ := setUpOne(t, w, p, pod)
 
-	view := p.Networks()
-	if err := os.Remove(file); err != nil {
-		t.Fatal(err)
-	}
-	waitReload(t, view)
+	removeConf(t, p, file)
 	if n := p.Networks().Networks; len(n) != 0 {
 		t.Fatalf("networks still loaded after the file was deleted: %+v", n)
 	}
@@ -111,10 +126,7 @@ func TestTeardownAfterConfigDeleted(t *testing.T) {
 	if err := p.TearDownPod(ocicni.PodNetwork{ID: pod.ID, NetNS: pod.NetNS}); err != nil {
 		t.Fatalf("TearDownPod: %v", err)
 	}
-	if hostLinkExists(t, veth) || podLink(t, pod.NetNS, "eth0") != nil {
-		t.Fatalf("veth %s or the pod's eth0 left after teardown", veth)
-	}
-	assertClean(t, w, "podnet")
+	assertDetached(t, w, pod, veth, "eth0", "teardown")
 }
 
 // Tearing down a pod whose netns is already gone succeeds and releases
@@ -194,10 +206,7 @@ func TestTeardownWithCorruptCacheEntry(t *testing.T) {
 	if err := p.TearDownPod(ocicni.PodNetwork{ID: pod.ID, NetNS: pod.NetNS}); err != nil {
 		t.Fatalf("TearDownPod: %v", err)
 	}
-	if hostLinkExists(t, veth) || podLink(t, pod.NetNS, "eth0") != nil {
-		t.Fatalf("veth %s or the pod's eth0 left after teardown", veth)
-	}
-	assertClean(t, w, "podnet")
+	assertDetached(t, w, pod, veth, "eth0", "teardown")
 }
 
 // A runtime that names the network but not the interface at teardown
@@ -220,8 +229,5 @@ func TestTeardownByNetworkNameFindsTheCachedInterface(t *testing.T) {
 	if err := p.TearDownPod(byName); err != nil {
 		t.Fatalf("TearDownPod: %v", err)
 	}
-	if hostLinkExists(t, veth) || podLink(t, pod.NetNS, "front0") != nil {
-		t.Fatalf("veth %s or the pod's front0 left after teardown", veth)
-	}
-	assertClean(t, w, "podnet")
+	assertDetached(t, w, pod, veth, "front0", "teardown")
 }
