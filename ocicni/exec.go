@@ -25,6 +25,12 @@ const (
 	// ETXTBSY, which happens while a plugin binary is being replaced.
 	textBusyRetries = 6
 	textBusyBackoff = 20 * time.Millisecond
+	// waitDelay bounds how long an exec waits for a plugin's output pipes
+	// to close after it exits or is killed: a grandchild holding them must
+	// not hang the call forever, yet a plugin on a loaded node must not be
+	// failed for a slow pipe drain (one second proved too short under a
+	// load of 100 concurrent pods).
+	waitDelay = 10 * time.Second
 	// stderrLogCap keeps a chatty plugin from flooding the log.
 	stderrLogCap = 64 << 10
 )
@@ -152,7 +158,7 @@ func (e *pluginExec) run(ctx context.Context, log logrus.FieldLogger, pluginPath
 		c.Stdin = bytes.NewReader(stdinData)
 		c.Stdout = &stdout
 		c.Stderr = &stderr
-		c.WaitDelay = time.Second
+		c.WaitDelay = waitDelay
 		err := c.Run()
 		logStderr(log, stderr.Bytes(), err != nil)
 		if err == nil {
