@@ -31,7 +31,7 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) error {
 		}
 		valid[pod.ID] = true
 	}
-	set := p.snapshot(ctx)
+	set := p.snapshot()
 
 	p.gcLock.Lock()
 	defer p.gcLock.Unlock()

@@ -40,6 +40,11 @@ type Plugin struct {
 	pods   *podLocks
 	gcLock sync.RWMutex
 
+	// life is cancelled by Shutdown. Reloads run on it rather than on a
+	// caller's context: a caller giving up must not make a plugin's
+	// VERSION look failed, while Shutdown must not wait out a slow one.
+	life         context.Context
+	endLife      context.CancelFunc
 	watch        *watcher
 	shutdownOnce sync.Once
 	done         chan struct{}
@@ -63,12 +68,13 @@ func New(opts ...Option) (*Plugin, error) {
 		pods: newPodLocks(),
 		done: make(chan struct{}),
 	}
+	p.life, p.endLife = context.WithCancel(context.Background())
 	p.cni = libcni.NewCNIConfigWithCacheDir(o.binDirs, o.cacheDir, p.exec)
 	p.loader = &loader{
 		confDir: o.confDir, binDirs: o.binDirs, wantDefault: o.defaultNetwork,
 		exec: p.exec, cache: newValidCache(), log: o.logger,
 	}
-	p.reload(context.Background())
+	p.reload(p.life)
 	if o.watch {
 		p.watch = newWatcher(p)
 		p.watch.start()
@@ -82,7 +88,7 @@ func (p *Plugin) Name() string { return CNIPluginName }
 // GetDefaultNetworkName returns the current default network's name, or ""
 // when none is loaded.
 func (p *Plugin) GetDefaultNetworkName() string {
-	if d := p.snapshot(context.Background()).def; d != nil {
+	if d := p.snapshot().def; d != nil {
 		return d.name
 	}
 	return ""
@@ -92,19 +98,26 @@ func (p *Plugin) GetDefaultNetworkName() string {
 // its file, version and plugin types, the default, and every skipped file
 // with the reason. Its Changed channel closes when the view goes stale.
 func (p *Plugin) Networks() NetworkSet {
-	return p.snapshot(context.Background()).info()
+	return p.snapshot().info()
 }
 
 // reload loads the configuration and swaps it in if anything changed.
+// Callers pass p.life, never an operation's context: see Plugin.life.
 func (p *Plugin) reload(ctx context.Context) {
 	p.reloadMu.Lock()
 	defer p.reloadMu.Unlock()
 	p.reloadLocked(ctx)
 }
 
+// reloadLocked throws away a load whose context ended: its VERSION execs
+// were killed, so it would mark good networks invalid, and after Shutdown
+// the last configuration is meant to stay.
 func (p *Plugin) reloadLocked(ctx context.Context) {
 	scan, racy := p.scanDirs()
 	set := p.loader.load(ctx)
+	if ctx.Err() != nil {
+		return
+	}
 	if racy {
 		// A file changed so recently that a further change may not
 		// show in the fingerprint: have the next operation load again.
@@ -144,13 +157,14 @@ func (p *Plugin) logLoad(old, set *netSet) {
 
 // snapshot returns the current configuration. Without a watcher it first
 // reloads when the directories' listings or stamps changed, so a change is
-// never missed; that check costs a few stat calls.
-func (p *Plugin) snapshot(ctx context.Context) *netSet {
-	if p.watch == nil || p.watch.polling.Load() {
+// never missed; that check costs a few stat calls. After Shutdown it no
+// longer reloads.
+func (p *Plugin) snapshot() *netSet {
+	if (p.watch == nil || p.watch.polling.Load()) && p.life.Err() == nil {
 		if !p.scanUnchanged() {
 			p.reloadMu.Lock()
 			if !p.scanUnchanged() {
-				p.reloadLocked(ctx)
+				p.reloadLocked(p.life)
 			}
 			p.reloadMu.Unlock()
 		}
@@ -180,7 +194,7 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) ([]Net
 	if err := validateSetup(&pod); err != nil {
 		return nil, err
 	}
-	set := p.snapshot(ctx)
+	set := p.snapshot()
 	atts, err := p.planSetup(set, &pod)
 	if err != nil {
 		return nil, err
@@ -271,7 +285,7 @@ func (p *Plugin) TearDownPodWithContext(ctx context.Context, pod PodNetwork) err
 	if err := validateID(&pod); err != nil {
 		return err
 	}
-	set := p.snapshot(ctx)
+	set := p.snapshot()
 	unlock, err := p.lockPod(ctx, pod.ID)
 	if err != nil {
 		return err
@@ -300,6 +314,7 @@ func (p *Plugin) TearDownPodWithContext(ctx context.Context, pod PodNetwork) err
 // more than once; pod operations keep working with the last configuration.
 func (p *Plugin) Shutdown() error {
 	p.shutdownOnce.Do(func() {
+		p.endLife()
 		close(p.done)
 		if p.watch != nil {
 			p.watch.stop()

@@ -1,0 +1,92 @@
+package ocicni
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netplumb/ocicni/internal/testutil"
+)
+
+// waitScanSettled waits until no file in the watched directories is recent
+// enough to make the fingerprint distrusted, so an operation's fingerprint
+// check, not racy-stamp caution, decides whether it reloads.
+func waitScanSettled(t *testing.T, p *Plugin) {
+	t.Helper()
+	testutil.Eventually(t, 5*time.Second, func() bool {
+		_, racy := p.scanDirs()
+		return !racy
+	}, "directory stamps never settled")
+}
+
+// A caller that gives up must not poison the configuration: without a
+// watcher, the reload an operation triggers used to run its VERSION execs
+// on the caller's context, so a cancelled caller got the new network
+// recorded as skipped ("did not answer VERSION: context canceled"), and
+// since the directories then looked unchanged, every later operation kept
+// that verdict until some unrelated file changed.
+func TestReloadIgnoresCallerCancellation(t *testing.T) {
+	e := newEnv(t)
+	p := e.plugin(WithWatch(false))
+	if err := p.Status(); err == nil {
+		t.Fatal("ready with an empty conf dir")
+	}
+	e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.1", "")
+	waitScanSettled(t, p)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = p.StatusWithContext(ctx)
+
+	if err := p.Status(); err != nil {
+		t.Fatalf("a cancelled caller's reload left the network unusable: %v", err)
+	}
+	if s := p.Networks().Skipped; len(s) != 0 {
+		t.Fatalf("skipped files after a cancelled caller: %v", s)
+	}
+}
+
+// Shutdown used to wait for a reload's VERSION exec, up to versionTimeout
+// (10 s) for a plugin that never answers. It now kills it, and the
+// interrupted load does not replace the configuration pods still use.
+func TestShutdownInterruptsSlowVersion(t *testing.T) {
+	e := newFaultEnv(t)
+	e.noopNet("10-a.conflist", "a", "1.0.0", "10.0.0.1", "")
+	p := e.plugin()
+	if p.GetDefaultNetworkName() != "a" {
+		t.Fatalf("default = %q", p.GetDefaultNetworkName())
+	}
+	e.control(map[string]any{"faults": map[string]string{"VERSION": "hang"}})
+	e.writeList("20-b.conflist", "b", "1.0.0", nil, faultyPlugin(e.logFile("b.log"), nil))
+	bin := filepath.Join(e.binDir, "faulty")
+	testutil.Eventually(t, 5*time.Second, func() bool { return len(processesOf(t, bin)) > 0 },
+		"the reload never exec'd the hanging VERSION")
+
+	done := make(chan struct{})
+	go func() {
+		_ = p.Shutdown()
+		close(done)
+	}()
+	testutil.Eventually(t, versionTimeout/2, func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}, "Shutdown waited for the hanging VERSION exec")
+	testutil.Eventually(t, 5*time.Second, func() bool { return len(processesOf(t, bin)) == 0 },
+		"the hanging VERSION process outlived Shutdown")
+
+	view := p.Networks()
+	if view.Default != "a" || len(view.Networks) != 1 {
+		t.Fatalf("after Shutdown: default %q, networks %v", view.Default, networkNames(view))
+	}
+	for _, s := range view.Skipped {
+		if strings.Contains(s.Reason, "canceled") {
+			t.Fatalf("the interrupted load was kept: %v", s)
+		}
+	}
+}
