@@ -3,9 +3,12 @@ package ocicni
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/containernetworking/cni/plugins/test/noop/debug"
 
 	"github.com/netplumb/ocicni/internal/testutil"
 )
@@ -88,5 +91,31 @@ func TestShutdownInterruptsSlowVersion(t *testing.T) {
 		if strings.Contains(s.Reason, "canceled") {
 			t.Fatalf("the interrupted load was kept: %v", s)
 		}
+	}
+}
+
+// An attachment made under a configuration with disableGC stays when the
+// operator later turns GC back on. GC skipped it but left it out of the
+// valid attachments it handed libcni, whose GCNetworkList then DEL'd it
+// with the current configuration, against both the cached disableGC and
+// the rule that an attachment is removed by the plugins that added it.
+func TestGCKeepsAttachmentCachedWithDisableGC(t *testing.T) {
+	e := newEnv(t)
+	log := e.newLog()
+	conf, _ := e.noopConf(debug.Debug{ReportResult: resultFor("1.1.0", "10.0.0.1")}, log, nil)
+	e.writeList("10-n.conflist", "n", "1.1.0", map[string]any{"disableGC": true}, conf)
+	p := e.plugin(WithWatch(false))
+	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}); err != nil {
+		t.Fatal(err)
+	}
+	e.writeList("10-n.conflist", "n", "1.1.0", nil, conf)
+	if err := p.GC(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if ev, want := events(t, log), []string{"ADD n c1 eth0", "GC n"}; !reflect.DeepEqual(ev, want) {
+		t.Fatalf("plugin calls = %v, want %v", ev, want)
+	}
+	if c := e.cacheFiles(); !reflect.DeepEqual(c, []string{"n-c1-eth0"}) {
+		t.Fatalf("cache after GC = %v", c)
 	}
 }
