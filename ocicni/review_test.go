@@ -119,3 +119,24 @@ func TestGCKeepsAttachmentCachedWithDisableGC(t *testing.T) {
 		t.Fatalf("cache after GC = %v", c)
 	}
 }
+
+// A load looks each plugin binary up once, however many files name it. It
+// used to do so per file, and since a timed-out VERSION is not remembered
+// (the binary may only have been slow), a plugin that hangs on VERSION
+// held a reload up once for every file naming it.
+func TestLoadAsksHangingBinaryOncePerLoad(t *testing.T) {
+	e := newFaultEnv(t)
+	e.control(map[string]any{"faults": map[string]string{"VERSION": "hang"}})
+	for _, n := range []string{"a", "b", "c"} {
+		e.writeList("10-"+n+".conflist", n, "1.0.0", nil, faultyPlugin(e.logFile(n+".log"), nil))
+	}
+	p := e.plugin(WithWatch(false), WithPluginTimeout(300*time.Millisecond))
+	before := p.versionExecs()
+	p.reload(p.life)
+	if n := p.versionExecs() - before; n != 1 {
+		t.Fatalf("%d VERSION execs of the hanging plugin in one load, want 1", n)
+	}
+	if s := p.current.Load().skipped; len(s) != 3 {
+		t.Fatalf("skipped %v, want all three files", s)
+	}
+}
