@@ -113,7 +113,13 @@ func (p *Plugin) reload(ctx context.Context) {
 // were killed, so it would mark good networks invalid, and after Shutdown
 // the last configuration is meant to stay.
 func (p *Plugin) reloadLocked(ctx context.Context) {
-	scan, racy := p.scanDirs()
+	// Only operations that check the directories themselves use the
+	// fingerprint; while inotify watches, taking it would stat every
+	// file of the directories again for nothing.
+	scan, racy := "", false
+	if p.watch == nil || p.watch.polling.Load() {
+		scan, racy = p.scanDirs()
+	}
 	set := p.loader.load(ctx)
 	if ctx.Err() != nil {
 		return
