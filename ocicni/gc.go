@@ -42,10 +42,16 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) error {
 	}
 	var errs []error
 	remaining := map[string][]cnitypes.GCAttachment{}
+	unresolved := map[string]bool{}
 	for _, e := range entries {
 		p.resolveCorruptName(set, e)
 		if e.network == "" {
-			p.log.WithFields(logrus.Fields{"cache_file": e.file, "error": e.err}).Warn("GC: cannot tell which network a corrupt cache file belongs to; leaving it")
+			// Nothing can act on it until its network is configured
+			// again, so say so once, not on every GC.
+			unresolved[e.file] = true
+			if !p.gcUnresolved[e.file] {
+				p.log.WithFields(logrus.Fields{"cache_file": e.file, "error": e.err}).Warn("GC: cannot tell which network a corrupt cache file belongs to; leaving it")
+			}
 			continue
 		}
 		gca := cnitypes.GCAttachment{ContainerID: e.id, IfName: e.ifname}
@@ -63,6 +69,7 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) error {
 			remaining[e.network] = append(remaining[e.network], gca)
 		}
 	}
+	p.gcUnresolved = unresolved
 	for _, n := range set.ordered {
 		if n.list.DisableGC {
 			continue

@@ -39,6 +39,9 @@ type Plugin struct {
 
 	pods   *podLocks
 	gcLock sync.RWMutex
+	// gcUnresolved holds the corrupt cache files the last GC could not tie
+	// to a network, so each is reported once. Guarded by gcLock.
+	gcUnresolved map[string]bool
 
 	// life is cancelled by Shutdown. Reloads run on it rather than on a
 	// caller's context: a caller giving up must not make a plugin's

@@ -2,6 +2,7 @@ package ocicni
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -138,5 +139,50 @@ func TestLoadAsksHangingBinaryOncePerLoad(t *testing.T) {
 	}
 	if s := p.current.Load().skipped; len(s) != 3 {
 		t.Fatalf("skipped %v, want all three files", s)
+	}
+}
+
+// A corrupt cache file of a network that is no longer configured cannot be
+// acted on, and GC used to warn about it on every run; it now says so
+// once, and again only if the file goes and comes back.
+func TestGCReportsUnresolvableCacheFileOnce(t *testing.T) {
+	e := newEnv(t)
+	e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.1", "")
+	p := e.plugin(WithWatch(false))
+	results := filepath.Join(e.cache, "results")
+	if err := os.MkdirAll(results, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(results, "gone-sb9-eth0")
+	write := func() {
+		if err := os.WriteFile(file, []byte("{truncated"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const msg = "cannot tell which network a corrupt cache file belongs to"
+	write()
+	for i := 0; i < 3; i++ {
+		if err := p.GC(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.countLog(msg); n != 1 {
+		t.Fatalf("warned %d times over three GCs, want once", n)
+	}
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.GC(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	write()
+	if err := p.GC(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.countLog(msg); n != 2 {
+		t.Fatalf("warned %d times, want again once the file came back", n)
+	}
+	if _, err := os.Stat(file); err != nil {
+		t.Fatalf("GC removed the file it cannot act on: %v", err)
 	}
 }
