@@ -23,9 +23,10 @@ import (
 // reloads take) and swaps the pointer. Pod operations read the pointer once
 // and never take reloadMu while a pod plugin runs, so a slow plugin can
 // never stall a reload, Status or another pod. Pod operations take, in this
-// order, the sandbox's entry in pods and then gcLock for reading; GC takes
-// gcLock for writing, because the CNI spec forbids GC while an ADD or DEL is
-// in flight. No other lock is held across a plugin exec.
+// order, the sandbox's entry in pods and then gcLock for reading, giving up
+// on either wait when their context ends; GC takes gcLock for writing,
+// because the CNI spec forbids GC while an ADD or DEL is in flight. No other
+// lock is held across a plugin exec.
 type Plugin struct {
 	opts options
 	log  logrus.FieldLogger
@@ -264,17 +265,53 @@ func withCtxErr(ctx context.Context, err error) error {
 	return err
 }
 
-// lockPod takes the sandbox's lock and then gcLock for reading.
+// lockPod takes the sandbox's lock and then gcLock for reading. Both
+// waits end with ctx, and a ctx that ended meanwhile is reported rather
+// than handed to an ADD, whose instant failure would cost a rollback DEL.
 func (p *Plugin) lockPod(ctx context.Context, id string) (func(), error) {
 	unlockPod, err := p.pods.lock(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("waiting for another operation on sandbox %s: %w", id, err)
 	}
-	p.gcLock.RLock()
-	return func() {
+	if err := p.rlockGC(ctx); err != nil {
+		unlockPod()
+		return nil, fmt.Errorf("waiting for a CNI garbage collection to finish: %w", err)
+	}
+	unlock := func() {
 		p.gcLock.RUnlock()
 		unlockPod()
-	}, nil
+	}
+	if err := ctx.Err(); err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
+}
+
+// rlockGC takes gcLock for reading unless ctx ends first. A GC holds the
+// lock across one DEL per stale attachment, which can take far longer than
+// a caller's deadline. sync.RWMutex cannot abandon a wait, so a contended
+// wait happens in a helper goroutine, which, if the caller gives up,
+// releases the lock as soon as it gets it.
+func (p *Plugin) rlockGC(ctx context.Context) error {
+	if p.gcLock.TryRLock() {
+		return nil
+	}
+	got := make(chan struct{})
+	go func() {
+		p.gcLock.RLock()
+		close(got)
+	}()
+	select {
+	case <-got:
+		return nil
+	case <-ctx.Done():
+		go func() {
+			<-got
+			p.gcLock.RUnlock()
+		}()
+		return ctx.Err()
+	}
 }
 
 // TearDownPod detaches the pod; see CNIPlugin.

@@ -2,9 +2,11 @@ package ocicni
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -184,5 +186,57 @@ func TestGCReportsUnresolvableCacheFileOnce(t *testing.T) {
 	}
 	if _, err := os.Stat(file); err != nil {
 		t.Fatalf("GC removed the file it cannot act on: %v", err)
+	}
+}
+
+// A setup that arrives while GC holds its lock gives up when its own
+// context ends, instead of waiting for the GC however long it runs, and
+// runs no plugin.
+func TestSetUpWaitingForGCHonoursContext(t *testing.T) {
+	e := newFaultEnv(t)
+	log := e.logFile("f.log")
+	e.writeList("10-f.conflist", "f", "1.0.0", nil, faultyPlugin(log, nil))
+	p := e.plugin(WithWatch(false))
+	if _, err := p.SetUpPod(PodNetwork{ID: "old", NetNS: testutil.NewNetNS(t)}); err != nil {
+		t.Fatal(err)
+	}
+	e.control(map[string]any{"faults": map[string]string{"DEL": "hang"}})
+	gcCtx, stopGC := context.WithCancel(context.Background())
+	gcDone := make(chan error, 1)
+	go func() { gcDone <- p.GC(gcCtx, nil) }()
+	defer func() {
+		stopGC()
+		<-gcDone
+	}()
+	testutil.Eventually(t, 10*time.Second, func() bool {
+		return slices.Contains(faultyLog(t, log), "DEL old eth0")
+	}, "GC never started its DEL")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	setupDone := make(chan error, 1)
+	go func() {
+		_, err := p.SetUpPodWithContext(ctx, PodNetwork{ID: "new", NetNS: testutil.NewNetNS(t)})
+		setupDone <- err
+	}()
+	var err error
+	testutil.Eventually(t, 5*time.Second, func() bool {
+		select {
+		case err = <-setupDone:
+			return true
+		default:
+			return false
+		}
+	}, "SetUpPod waited for the GC past its own deadline")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("SetUpPod err = %v, want context.DeadlineExceeded", err)
+	}
+	select {
+	case err := <-gcDone:
+		t.Fatalf("GC ended (%v) before the check; the test proves nothing", err)
+	default:
+	}
+	if l := faultyLog(t, log); slices.ContainsFunc(l, func(s string) bool { return strings.Contains(s, " new ") }) {
+		t.Fatalf("a plugin ran for the abandoned setup: %v", l)
 	}
 }
