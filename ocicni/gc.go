@@ -31,7 +31,10 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) error {
 		}
 		valid[pod.ID] = true
 	}
-	set := p.snapshot()
+	set, err := p.snapshot(ctx)
+	if err != nil {
+		return err
+	}
 
 	p.gcLock.Lock()
 	defer p.gcLock.Unlock()

@@ -32,7 +32,7 @@ const versionTimeout = 10 * time.Second
 var confExtensions = []string{".conf", ".conflist", ".json"}
 
 // loader turns the conf dir into a netSet. Loads are serialized by the
-// caller (Plugin.reloadMu); the loader itself keeps only the cache.
+// caller (Plugin.reloadSlot); the loader itself keeps only the cache.
 type loader struct {
 	confDir     string
 	binDirs     []string

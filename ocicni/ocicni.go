@@ -19,9 +19,9 @@ import (
 // Plugin implements CNIPlugin. Build one with New or an InitCNI function.
 //
 // Locking rule. Configuration is an immutable snapshot behind current; a
-// reload builds a new one off to the side (under reloadMu, which only
+// reload builds a new one off to the side (holding reloadSlot, which only
 // reloads take) and swaps the pointer. Pod operations read the pointer once
-// and never take reloadMu while a pod plugin runs, so a slow plugin can
+// and never hold reloadSlot while a pod plugin runs, so a slow plugin can
 // never stall a reload, Status or another pod. Pod operations take, in this
 // order, the sandbox's entry in pods and then gcLock for reading, giving up
 // on either wait when their context ends; GC takes gcLock for writing,
@@ -33,10 +33,12 @@ type Plugin struct {
 	exec *pluginExec
 	cni  *libcni.CNIConfig
 
-	loader   *loader
-	current  atomic.Pointer[netSet]
-	reloadMu sync.Mutex // serializes reloads; see the locking rule above
-	lastScan atomic.Value
+	loader  *loader
+	current atomic.Pointer[netSet]
+	// reloadSlot holds a token while a reload runs: a channel rather than
+	// a mutex so an operation can stop waiting for another's reload.
+	reloadSlot chan struct{}
+	lastScan   atomic.Value
 
 	pods   *podLocks
 	gcLock sync.RWMutex
@@ -66,11 +68,12 @@ func New(opts ...Option) (*Plugin, error) {
 		opt(&o)
 	}
 	p := &Plugin{
-		opts: o,
-		log:  o.logger,
-		exec: &pluginExec{inner: o.exec, timeout: o.pluginTimeout, log: o.logger},
-		pods: newPodLocks(),
-		done: make(chan struct{}),
+		opts:       o,
+		log:        o.logger,
+		exec:       &pluginExec{inner: o.exec, timeout: o.pluginTimeout, log: o.logger},
+		pods:       newPodLocks(),
+		done:       make(chan struct{}),
+		reloadSlot: make(chan struct{}, 1),
 	}
 	p.life, p.endLife = context.WithCancel(context.Background())
 	p.cni = libcni.NewCNIConfigWithCacheDir(o.binDirs, o.cacheDir, p.exec)
@@ -92,8 +95,8 @@ func (p *Plugin) Name() string { return CNIPluginName }
 // GetDefaultNetworkName returns the current default network's name, or ""
 // when none is loaded.
 func (p *Plugin) GetDefaultNetworkName() string {
-	if d := p.snapshot().def; d != nil {
-		return d.name
+	if set, _ := p.snapshot(context.Background()); set.def != nil {
+		return set.def.name
 	}
 	return ""
 }
@@ -102,14 +105,15 @@ func (p *Plugin) GetDefaultNetworkName() string {
 // its file, version and plugin types, the default, and every skipped file
 // with the reason. Its Changed channel closes when the view goes stale.
 func (p *Plugin) Networks() NetworkSet {
-	return p.snapshot().info()
+	set, _ := p.snapshot(context.Background())
+	return set.info()
 }
 
 // reload loads the configuration and swaps it in if anything changed.
 // Callers pass p.life, never an operation's context: see Plugin.life.
 func (p *Plugin) reload(ctx context.Context) {
-	p.reloadMu.Lock()
-	defer p.reloadMu.Unlock()
+	p.reloadSlot <- struct{}{}
+	defer func() { <-p.reloadSlot }()
 	p.reloadLocked(ctx)
 }
 
@@ -167,19 +171,23 @@ func (p *Plugin) logLoad(old, set *netSet) {
 
 // snapshot returns the current configuration. Without a watcher it first
 // reloads when the directories' listings or stamps changed, so a change is
-// never missed; that check costs a few stat calls. After Shutdown it no
-// longer reloads.
-func (p *Plugin) snapshot() *netSet {
-	if (p.watch == nil || p.watch.polling.Load()) && p.life.Err() == nil {
-		if !p.scanUnchanged() {
-			p.reloadMu.Lock()
+// never missed; that check costs a few stat calls. A reload may exec
+// VERSION for a new binary (up to versionTimeout), so waiting for one
+// another operation started ends with ctx, with ctx's error and the
+// configuration as it was. After Shutdown it no longer reloads.
+func (p *Plugin) snapshot(ctx context.Context) (*netSet, error) {
+	if (p.watch == nil || p.watch.polling.Load()) && p.life.Err() == nil && !p.scanUnchanged() {
+		select {
+		case p.reloadSlot <- struct{}{}:
 			if !p.scanUnchanged() {
 				p.reloadLocked(p.life)
 			}
-			p.reloadMu.Unlock()
+			<-p.reloadSlot
+		case <-ctx.Done():
+			return p.current.Load(), fmt.Errorf("waiting for a CNI configuration reload: %w", ctx.Err())
 		}
 	}
-	return p.current.Load()
+	return p.current.Load(), nil
 }
 
 // scanUnchanged reports whether the directories' fingerprint still matches
@@ -204,7 +212,10 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) ([]Net
 	if err := validateSetup(&pod); err != nil {
 		return nil, err
 	}
-	set := p.snapshot()
+	set, err := p.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
 	atts, err := p.planSetup(set, &pod)
 	if err != nil {
 		return nil, err
@@ -331,7 +342,10 @@ func (p *Plugin) TearDownPodWithContext(ctx context.Context, pod PodNetwork) err
 	if err := validateID(&pod); err != nil {
 		return err
 	}
-	set := p.snapshot()
+	set, err := p.snapshot(ctx)
+	if err != nil {
+		return err
+	}
 	unlock, err := p.lockPod(ctx, pod.ID)
 	if err != nil {
 		return err

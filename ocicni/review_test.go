@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -238,5 +240,56 @@ func TestSetUpWaitingForGCHonoursContext(t *testing.T) {
 	}
 	if l := faultyLog(t, log); slices.ContainsFunc(l, func(s string) bool { return strings.Contains(s, " new ") }) {
 		t.Fatalf("a plugin ran for the abandoned setup: %v", l)
+	}
+}
+
+// Without a watcher, the operation that finds the directories changed
+// reloads, and a new binary's VERSION exec may take up to versionTimeout.
+// Another operation that needs the same reload used to wait for it
+// whatever its own deadline; it now gives up when its context ends.
+func TestWaitForAnotherReloadHonoursContext(t *testing.T) {
+	e := newFaultEnv(t)
+	e.noopNet("10-a.conflist", "a", "1.0.0", "10.0.0.1", "")
+	p := e.plugin(WithWatch(false), WithPluginTimeout(5*time.Second))
+	e.control(map[string]any{"faults": map[string]string{"VERSION": "hang"}})
+	e.writeList("20-b.conflist", "b", "1.0.0", nil, faultyPlugin(e.logFile("b.log"), nil))
+
+	firstDone := make(chan struct{})
+	go func() {
+		_ = p.Status()
+		close(firstDone)
+	}()
+	bin := filepath.Join(e.binDir, "faulty")
+	testutil.Eventually(t, 5*time.Second, func() bool { return len(processesOf(t, bin)) > 0 },
+		"the first operation's reload never exec'd VERSION")
+	defer func() {
+		for _, pid := range processesOf(t, bin) {
+			if n, err := strconv.Atoi(pid); err == nil {
+				_ = syscall.Kill(n, syscall.SIGKILL)
+			}
+		}
+		<-firstDone
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	second := make(chan error, 1)
+	go func() { second <- p.StatusWithContext(ctx) }()
+	var err error
+	testutil.Eventually(t, 2*time.Second, func() bool {
+		select {
+		case err = <-second:
+			return true
+		default:
+			return false
+		}
+	}, "Status waited for another operation's reload past its own deadline")
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrNotReady) {
+		t.Fatalf("Status err = %v, want ErrNotReady and context.DeadlineExceeded", err)
+	}
+	select {
+	case <-firstDone:
+		t.Fatal("the first reload ended before the check; the test proves nothing")
+	default:
 	}
 }

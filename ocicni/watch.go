@@ -144,7 +144,7 @@ func (w *watcher) poll(cause error) {
 		case <-w.stopCh:
 			return
 		case <-t.C:
-			w.p.snapshot()
+			_, _ = w.p.snapshot(w.p.life)
 		}
 	}
 }
