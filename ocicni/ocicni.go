@@ -46,14 +46,14 @@ type Plugin struct {
 	// to a network, so each is reported once. Guarded by gcLock.
 	gcUnresolved map[string]bool
 
-	// life is cancelled by Shutdown. Reloads run on it rather than on a
-	// caller's context: a caller giving up must not make a plugin's
-	// VERSION look failed, while Shutdown must not wait out a slow one.
+	// life is cancelled by Shutdown, and is how WaitReady learns of it.
+	// Reloads run on it rather than on a caller's context: a caller giving
+	// up must not make a plugin's VERSION look failed, while Shutdown must
+	// not wait out a slow one.
 	life         context.Context
 	endLife      context.CancelFunc
 	watch        *watcher
 	shutdownOnce sync.Once
-	done         chan struct{}
 }
 
 var _ CNIPlugin = (*Plugin)(nil)
@@ -72,7 +72,6 @@ func New(opts ...Option) (*Plugin, error) {
 		log:        o.logger,
 		exec:       &pluginExec{inner: o.exec, timeout: o.pluginTimeout, log: o.logger},
 		pods:       newPodLocks(),
-		done:       make(chan struct{}),
 		reloadSlot: make(chan struct{}, 1),
 	}
 	p.life, p.endLife = context.WithCancel(context.Background())
@@ -375,7 +374,6 @@ func (p *Plugin) TearDownPodWithContext(ctx context.Context, pod PodNetwork) err
 func (p *Plugin) Shutdown() error {
 	p.shutdownOnce.Do(func() {
 		p.endLife()
-		close(p.done)
 		if p.watch != nil {
 			p.watch.stop()
 		}

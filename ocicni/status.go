@@ -155,7 +155,7 @@ func (p *Plugin) WaitReady(ctx context.Context) error {
 		view := p.Networks()
 		err := p.StatusWithContext(ctx)
 		select {
-		case <-p.done:
+		case <-p.life.Done():
 			if err == nil {
 				return ErrShutdown
 			}
@@ -170,7 +170,7 @@ func (p *Plugin) WaitReady(ctx context.Context) error {
 		case <-ctx.Done():
 			t.Stop()
 			return errors.Join(ctx.Err(), err)
-		case <-p.done:
+		case <-p.life.Done():
 			t.Stop()
 			return fmt.Errorf("%w: %w", ErrShutdown, err)
 		case <-view.Changed:
