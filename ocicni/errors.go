@@ -64,7 +64,9 @@ func IsRetryable(err error) bool {
 // error, so errors.As finds the plugin's *types.Error (with its code) and
 // errors.Is finds the sentinels above.
 type OpError struct {
-	// Op is "add", "del", "check" or "status".
+	// Op is "add" (setup), "del" (teardown, or the rollback of a failed
+	// setup), "status" (GetPodNetworkStatus, CHECK included) or "gc" (a
+	// stale attachment GC DELs).
 	Op string
 	// Pod is "namespace/name" (or the sandbox ID when both are empty).
 	Pod string
@@ -78,6 +80,8 @@ type OpError struct {
 	Err error
 }
 
+// Error names the operation, network, interface, pod and sandbox, then
+// the underlying error.
 func (e *OpError) Error() string {
 	return fmt.Sprintf("%s network %q (ifname %s) for pod %s (sandbox %s): %v", e.Op, e.Network, e.Ifname, e.Pod, e.ID, e.Err)
 }

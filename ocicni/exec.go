@@ -262,8 +262,15 @@ func (e *pluginExec) Decode(jsonBytes []byte) (version.PluginInfo, error) {
 // follows symlinks explicitly and refuses files that are not executable, so
 // the error says which of the two went wrong.
 func findPlugin(plugin string, dirs []string) (string, error) {
+	p, _, err := statPlugin(plugin, dirs)
+	return p, err
+}
+
+// statPlugin is findPlugin that also returns the binary's FileInfo, so a
+// caller that stamps the binary need not stat it a second time.
+func statPlugin(plugin string, dirs []string) (string, os.FileInfo, error) {
 	if plugin == "" || strings.ContainsAny(plugin, `/\`) || plugin == "." || plugin == ".." {
-		return "", fmt.Errorf("%w: invalid plugin type %q", ErrPluginNotFound, plugin)
+		return "", nil, fmt.Errorf("%w: invalid plugin type %q", ErrPluginNotFound, plugin)
 	}
 	var notExec string
 	for _, d := range dirs {
@@ -276,10 +283,10 @@ func findPlugin(plugin string, dirs []string) (string, error) {
 			notExec = p
 			continue
 		}
-		return p, nil
+		return p, fi, nil
 	}
 	if notExec != "" {
-		return "", fmt.Errorf("%w: plugin %q at %s is not executable", ErrPluginNotFound, plugin, notExec)
+		return "", nil, fmt.Errorf("%w: plugin %q at %s is not executable", ErrPluginNotFound, plugin, notExec)
 	}
-	return "", fmt.Errorf("%w: plugin %q is missing from %s", ErrPluginNotFound, plugin, strings.Join(dirs, ", "))
+	return "", nil, fmt.Errorf("%w: plugin %q is missing from %s", ErrPluginNotFound, plugin, strings.Join(dirs, ", "))
 }

@@ -31,7 +31,10 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) error {
 		}
 		valid[pod.ID] = true
 	}
-	set := p.snapshot(ctx)
+	set, err := p.snapshot(ctx)
+	if err != nil {
+		return err
+	}
 
 	p.gcLock.Lock()
 	defer p.gcLock.Unlock()
@@ -42,10 +45,16 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) error {
 	}
 	var errs []error
 	remaining := map[string][]cnitypes.GCAttachment{}
+	unresolved := map[string]bool{}
 	for _, e := range entries {
 		p.resolveCorruptName(set, e)
 		if e.network == "" {
-			p.log.WithFields(logrus.Fields{"cache_file": e.file, "error": e.err}).Warn("GC: cannot tell which network a corrupt cache file belongs to; leaving it")
+			// Nothing can act on it until its network is configured
+			// again, so say so once, not on every GC.
+			unresolved[e.file] = true
+			if !p.gcUnresolved[e.file] {
+				p.log.WithFields(logrus.Fields{"cache_file": e.file, "error": e.err}).Warn("GC: cannot tell which network a corrupt cache file belongs to; leaving it")
+			}
 			continue
 		}
 		gca := cnitypes.GCAttachment{ContainerID: e.id, IfName: e.ifname}
@@ -53,13 +62,17 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) error {
 			remaining[e.network] = append(remaining[e.network], gca)
 			continue
 		}
-		if err := p.gcEntry(ctx, set, e); err != nil {
+		gone, err := p.gcEntry(ctx, set, e)
+		if err != nil {
 			errs = append(errs, err)
-			// Still attached as far as anyone knows: keep its resources
-			// out of the plugins' GC.
+		}
+		if !gone {
+			// Still attached as far as anyone knows: keep it out of
+			// libcni's stale-attachment DELs and the plugins' GC.
 			remaining[e.network] = append(remaining[e.network], gca)
 		}
 	}
+	p.gcUnresolved = unresolved
 	for _, n := range set.ordered {
 		if n.list.DisableGC {
 			continue
@@ -78,21 +91,23 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) error {
 	return errors.Join(errs...)
 }
 
-// gcEntry DELs one stale attachment, preferring its cached configuration.
-func (p *Plugin) gcEntry(ctx context.Context, set *netSet, e *cacheEntry) error {
+// gcEntry DELs one stale attachment, preferring its cached configuration,
+// and reports whether it is gone. One whose cached or current configuration
+// sets disableGC stays.
+func (p *Plugin) gcEntry(ctx context.Context, set *netSet, e *cacheEntry) (bool, error) {
 	pod := &PodNetwork{ID: e.id, NetNS: pickNetNS("", e.netns)}
 	a := p.fromCache(p.log, set, pod, e, e.index)
 	if a.list == nil {
-		return &OpError{Op: "gc", Pod: e.id, ID: e.id, Network: e.network, Ifname: e.ifname,
+		return false, &OpError{Op: "gc", Pod: e.id, ID: e.id, Network: e.network, Ifname: e.ifname,
 			Err: fmt.Errorf("%w: cache entry %s is unusable (%v) and the network is no longer configured", ErrNetworkNotFound, e.file, e.err)}
 	}
 	if a.list.DisableGC || (a.net != nil && a.net.list.DisableGC) {
-		return nil
+		return false, nil
 	}
 	_, err := p.forEachNetwork(ctx, pod, "gc", []*attachment{a}, false, false, func(ctx context.Context, a *attachment) error {
 		return withCtxErr(ctx, p.cni.DelNetworkList(ctx, a.list, a.rt))
 	})
-	return err
+	return err == nil, err
 }
 
 // resolveCorruptName fills in the network, sandbox and interface of a

@@ -32,7 +32,7 @@ const versionTimeout = 10 * time.Second
 var confExtensions = []string{".conf", ".conflist", ".json"}
 
 // loader turns the conf dir into a netSet. Loads are serialized by the
-// caller (Plugin.reloadMu); the loader itself keeps only the cache.
+// caller (Plugin.reloadSlot); the loader itself keeps only the cache.
 type loader struct {
 	confDir     string
 	binDirs     []string
@@ -40,6 +40,19 @@ type loader struct {
 	exec        *pluginExec
 	cache       *validCache
 	log         logrus.FieldLogger
+
+	// bins holds, for the load in progress, what each plugin type's binary
+	// turned out to be. Hundreds of files name the same few plugins: each
+	// binary is looked up and stamped once per load, not once per file,
+	// and a binary that times out on VERSION holds the load up once.
+	bins map[string]binaryCheck
+}
+
+// binaryCheck is one plugin type's binary as a load found it.
+type binaryCheck struct {
+	stamp     fileStamp
+	supported []string
+	err       error
 }
 
 // load reads and validates every configuration file. It never fails as a
@@ -47,6 +60,8 @@ type loader struct {
 func (l *loader) load(ctx context.Context) *netSet {
 	l.cache.beginLoad()
 	defer l.cache.endLoad()
+	l.bins = map[string]binaryCheck{}
+	defer func() { l.bins = nil }()
 
 	set := &netSet{
 		byName:      map[string]*network{},
@@ -248,15 +263,28 @@ func checkVersion(v string) error {
 }
 
 // validatePlugin checks that a plugin binary exists and supports version.
-// The VERSION exec happens only for a binary stamp not seen before.
 func (l *loader) validatePlugin(ctx context.Context, pluginType, cniVersion string) (fileStamp, error) {
-	path, err := findPlugin(pluginType, l.binDirs)
-	if err != nil {
-		return fileStamp{path: pluginType}, err
+	b, ok := l.bins[pluginType]
+	if !ok {
+		b = l.checkBinary(ctx, pluginType)
+		l.bins[pluginType] = b
 	}
-	fi, err := os.Stat(path)
+	if b.err != nil {
+		return b.stamp, b.err
+	}
+	if !slices.Contains(b.supported, cniVersion) {
+		return b.stamp, fmt.Errorf("plugin %q does not support cniVersion %s (it supports %s)", pluginType, cniVersion, strings.Join(b.supported, ", "))
+	}
+	return b.stamp, nil
+}
+
+// checkBinary finds a plugin type's binary and learns which versions it
+// supports. The VERSION exec happens only for a binary stamp not seen
+// before.
+func (l *loader) checkBinary(ctx context.Context, pluginType string) binaryCheck {
+	path, fi, err := statPlugin(pluginType, l.binDirs)
 	if err != nil {
-		return fileStamp{path: path}, fmt.Errorf("plugin %q: %w", pluginType, err)
+		return binaryCheck{stamp: fileStamp{path: pluginType}, err: err}
 	}
 	st := stampOf(path, fi)
 	supported, err := l.cache.version(st, func() ([]string, error) {
@@ -271,10 +299,7 @@ func (l *loader) validatePlugin(ctx context.Context, pluginType, cniVersion stri
 		return info.SupportedVersions(), nil
 	})
 	if err != nil {
-		return st, fmt.Errorf("plugin %q did not answer VERSION: %w", pluginType, err)
+		return binaryCheck{stamp: st, err: fmt.Errorf("plugin %q did not answer VERSION: %w", pluginType, err)}
 	}
-	if !slices.Contains(supported, cniVersion) {
-		return st, fmt.Errorf("plugin %q does not support cniVersion %s (it supports %s)", pluginType, cniVersion, strings.Join(supported, ", "))
-	}
-	return st, nil
+	return binaryCheck{stamp: st, supported: supported}
 }

@@ -20,8 +20,9 @@ type netSet struct {
 	ordered []*network // in file order
 	def     *network   // nil when there is no default network
 	skipped []SkippedFile
-	// skippedNets holds, for each network name that was parsed but not
-	// loaded (and is not loaded from another file), why it was skipped.
+	// skippedNets holds, for each network name some file parsed to but
+	// failed validation, why the first such file was skipped. It may name
+	// a network another file loads; it is consulted only after byName.
 	skippedNets map[string]error
 
 	confDir     string

@@ -20,30 +20,41 @@ import (
 // Plugin implements CNIPlugin. Build one with New or an InitCNI function.
 //
 // Locking rule. Configuration is an immutable snapshot behind current; a
-// reload builds a new one off to the side (under reloadMu, which only
+// reload builds a new one off to the side (holding reloadSlot, which only
 // reloads take) and swaps the pointer. Pod operations read the pointer once
-// and never take reloadMu while a pod plugin runs, so a slow plugin can
+// and never hold reloadSlot while a pod plugin runs, so a slow plugin can
 // never stall a reload, Status or another pod. Pod operations take, in this
-// order, the sandbox's entry in pods and then gcLock for reading; GC takes
-// gcLock for writing, because the CNI spec forbids GC while an ADD or DEL is
-// in flight. No other lock is held across a plugin exec.
+// order, the sandbox's entry in pods and then gcLock for reading, giving up
+// on either wait when their context ends; GC takes gcLock for writing,
+// because the CNI spec forbids GC while an ADD or DEL is in flight. No other
+// lock is held across a plugin exec.
 type Plugin struct {
 	opts options
 	log  logrus.FieldLogger
 	exec *pluginExec
 	cni  *libcni.CNIConfig
 
-	loader   *loader
-	current  atomic.Pointer[netSet]
-	reloadMu sync.Mutex // serializes reloads; see the locking rule above
-	lastScan atomic.Value
+	loader  *loader
+	current atomic.Pointer[netSet]
+	// reloadSlot holds a token while a reload runs: a channel rather than
+	// a mutex so an operation can stop waiting for another's reload.
+	reloadSlot chan struct{}
+	lastScan   atomic.Value
 
 	pods   *podLocks
 	gcLock sync.RWMutex
+	// gcUnresolved holds the corrupt cache files the last GC could not tie
+	// to a network, so each is reported once. Guarded by gcLock.
+	gcUnresolved map[string]bool
 
+	// life is cancelled by Shutdown, and is how WaitReady learns of it.
+	// Reloads run on it rather than on a caller's context: a caller giving
+	// up must not make a plugin's VERSION look failed, while Shutdown must
+	// not wait out a slow one.
+	life         context.Context
+	endLife      context.CancelFunc
 	watch        *watcher
 	shutdownOnce sync.Once
-	done         chan struct{}
 }
 
 var _ CNIPlugin = (*Plugin)(nil)
@@ -58,18 +69,19 @@ func New(opts ...Option) (*Plugin, error) {
 		opt(&o)
 	}
 	p := &Plugin{
-		opts: o,
-		log:  o.logger,
-		exec: &pluginExec{inner: o.exec, timeout: o.pluginTimeout, log: o.logger},
-		pods: newPodLocks(),
-		done: make(chan struct{}),
+		opts:       o,
+		log:        o.logger,
+		exec:       &pluginExec{inner: o.exec, timeout: o.pluginTimeout, log: o.logger},
+		pods:       newPodLocks(),
+		reloadSlot: make(chan struct{}, 1),
 	}
+	p.life, p.endLife = context.WithCancel(context.Background())
 	p.cni = libcni.NewCNIConfigWithCacheDir(o.binDirs, o.cacheDir, p.exec)
 	p.loader = &loader{
 		confDir: o.confDir, binDirs: o.binDirs, wantDefault: o.defaultNetwork,
 		exec: p.exec, cache: newValidCache(), log: o.logger,
 	}
-	p.reload(context.Background())
+	p.reload(p.life)
 	if o.watch {
 		p.watch = newWatcher(p)
 		p.watch.start()
@@ -83,8 +95,8 @@ func (p *Plugin) Name() string { return CNIPluginName }
 // GetDefaultNetworkName returns the current default network's name, or ""
 // when none is loaded.
 func (p *Plugin) GetDefaultNetworkName() string {
-	if d := p.snapshot(context.Background()).def; d != nil {
-		return d.name
+	if set, _ := p.snapshot(context.Background()); set.def != nil {
+		return set.def.name
 	}
 	return ""
 }
@@ -93,19 +105,33 @@ func (p *Plugin) GetDefaultNetworkName() string {
 // its file, version and plugin types, the default, and every skipped file
 // with the reason. Its Changed channel closes when the view goes stale.
 func (p *Plugin) Networks() NetworkSet {
-	return p.snapshot(context.Background()).info()
+	set, _ := p.snapshot(context.Background())
+	return set.info()
 }
 
 // reload loads the configuration and swaps it in if anything changed.
+// Callers pass p.life, never an operation's context: see Plugin.life.
 func (p *Plugin) reload(ctx context.Context) {
-	p.reloadMu.Lock()
-	defer p.reloadMu.Unlock()
+	p.reloadSlot <- struct{}{}
+	defer func() { <-p.reloadSlot }()
 	p.reloadLocked(ctx)
 }
 
+// reloadLocked throws away a load whose context ended: its VERSION execs
+// were killed, so it would mark good networks invalid, and after Shutdown
+// the last configuration is meant to stay.
 func (p *Plugin) reloadLocked(ctx context.Context) {
-	scan, racy := p.scanDirs()
+	// Only operations that check the directories themselves use the
+	// fingerprint; while inotify watches, taking it would stat every
+	// file of the directories again for nothing.
+	scan, racy := "", false
+	if p.watch == nil || p.watch.polling.Load() {
+		scan, racy = p.scanDirs()
+	}
 	set := p.loader.load(ctx)
+	if ctx.Err() != nil {
+		return
+	}
 	if racy {
 		// A file changed so recently that a further change may not
 		// show in the fingerprint: have the next operation load again.
@@ -145,18 +171,23 @@ func (p *Plugin) logLoad(old, set *netSet) {
 
 // snapshot returns the current configuration. Without a watcher it first
 // reloads when the directories' listings or stamps changed, so a change is
-// never missed; that check costs a few stat calls.
-func (p *Plugin) snapshot(ctx context.Context) *netSet {
-	if p.watch == nil || p.watch.polling.Load() {
-		if !p.scanUnchanged() {
-			p.reloadMu.Lock()
+// never missed; that check costs a few stat calls. A reload may exec
+// VERSION for a new binary (up to versionTimeout), so waiting for one
+// another operation started ends with ctx, with ctx's error and the
+// configuration as it was. After Shutdown it no longer reloads.
+func (p *Plugin) snapshot(ctx context.Context) (*netSet, error) {
+	if (p.watch == nil || p.watch.polling.Load()) && p.life.Err() == nil && !p.scanUnchanged() {
+		select {
+		case p.reloadSlot <- struct{}{}:
 			if !p.scanUnchanged() {
-				p.reloadLocked(ctx)
+				p.reloadLocked(p.life)
 			}
-			p.reloadMu.Unlock()
+			<-p.reloadSlot
+		case <-ctx.Done():
+			return p.current.Load(), fmt.Errorf("waiting for a CNI configuration reload: %w", ctx.Err())
 		}
 	}
-	return p.current.Load()
+	return p.current.Load(), nil
 }
 
 // scanUnchanged reports whether the directories' fingerprint still matches
@@ -181,7 +212,10 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) ([]Net
 	if err := validateSetup(&pod); err != nil {
 		return nil, err
 	}
-	set := p.snapshot(ctx)
+	set, err := p.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
 	atts, err := p.planSetup(set, &pod)
 	if err != nil {
 		return nil, err
@@ -248,17 +282,53 @@ func withCtxErr(ctx context.Context, err error) error {
 	return err
 }
 
-// lockPod takes the sandbox's lock and then gcLock for reading.
+// lockPod takes the sandbox's lock and then gcLock for reading. Both
+// waits end with ctx, and a ctx that ended meanwhile is reported rather
+// than handed to an ADD, whose instant failure would cost a rollback DEL.
 func (p *Plugin) lockPod(ctx context.Context, id string) (func(), error) {
 	unlockPod, err := p.pods.lock(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("waiting for another operation on sandbox %s: %w", id, err)
 	}
-	p.gcLock.RLock()
-	return func() {
+	if err := p.rlockGC(ctx); err != nil {
+		unlockPod()
+		return nil, fmt.Errorf("waiting for a CNI garbage collection to finish: %w", err)
+	}
+	unlock := func() {
 		p.gcLock.RUnlock()
 		unlockPod()
-	}, nil
+	}
+	if err := ctx.Err(); err != nil {
+		unlock()
+		return nil, err
+	}
+	return unlock, nil
+}
+
+// rlockGC takes gcLock for reading unless ctx ends first. A GC holds the
+// lock across one DEL per stale attachment, which can take far longer than
+// a caller's deadline. sync.RWMutex cannot abandon a wait, so a contended
+// wait happens in a helper goroutine, which, if the caller gives up,
+// releases the lock as soon as it gets it.
+func (p *Plugin) rlockGC(ctx context.Context) error {
+	if p.gcLock.TryRLock() {
+		return nil
+	}
+	got := make(chan struct{})
+	go func() {
+		p.gcLock.RLock()
+		close(got)
+	}()
+	select {
+	case <-got:
+		return nil
+	case <-ctx.Done():
+		go func() {
+			<-got
+			p.gcLock.RUnlock()
+		}()
+		return ctx.Err()
+	}
 }
 
 // TearDownPod detaches the pod; see CNIPlugin.
@@ -278,7 +348,10 @@ func (p *Plugin) TearDownPodWithContext(ctx context.Context, pod PodNetwork) err
 	if err := validateID(&pod); err != nil {
 		return err
 	}
-	set := p.snapshot(ctx)
+	set, err := p.snapshot(ctx)
+	if err != nil {
+		return err
+	}
 	unlock, err := p.lockPod(ctx, pod.ID)
 	if err != nil {
 		return err
@@ -307,7 +380,7 @@ func (p *Plugin) TearDownPodWithContext(ctx context.Context, pod PodNetwork) err
 // more than once; pod operations keep working with the last configuration.
 func (p *Plugin) Shutdown() error {
 	p.shutdownOnce.Do(func() {
-		close(p.done)
+		p.endLife()
 		if p.watch != nil {
 			p.watch.stop()
 		}

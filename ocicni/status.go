@@ -26,7 +26,10 @@ func (p *Plugin) GetPodNetworkStatusWithContext(ctx context.Context, pod PodNetw
 	if err := validateID(&pod); err != nil {
 		return nil, err
 	}
-	set := p.snapshot(ctx)
+	set, err := p.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
 	unlock, err := p.lockPod(ctx, pod.ID)
 	if err != nil {
 		return nil, err
@@ -94,7 +97,10 @@ func (p *Plugin) Status() error {
 // plugins' STATUS verb reports ready. Otherwise the error matches
 // ErrNotReady and says what an operator should fix.
 func (p *Plugin) StatusWithContext(ctx context.Context) error {
-	set := p.snapshot(ctx)
+	set, err := p.snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNotReady, err)
+	}
 	if set.def == nil {
 		return notReadyError(set)
 	}
@@ -149,7 +155,7 @@ func (p *Plugin) WaitReady(ctx context.Context) error {
 		view := p.Networks()
 		err := p.StatusWithContext(ctx)
 		select {
-		case <-p.done:
+		case <-p.life.Done():
 			if err == nil {
 				return ErrShutdown
 			}
@@ -164,7 +170,7 @@ func (p *Plugin) WaitReady(ctx context.Context) error {
 		case <-ctx.Done():
 			t.Stop()
 			return errors.Join(ctx.Err(), err)
-		case <-p.done:
+		case <-p.life.Done():
 			t.Stop()
 			return fmt.Errorf("%w: %w", ErrShutdown, err)
 		case <-view.Changed:

@@ -1,7 +1,6 @@
 package ocicni
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -145,7 +144,7 @@ func (w *watcher) poll(cause error) {
 		case <-w.stopCh:
 			return
 		case <-t.C:
-			w.p.snapshot(context.Background())
+			_, _ = w.p.snapshot(w.p.life)
 		}
 	}
 }
@@ -202,7 +201,7 @@ func (w *watcher) fold() bool {
 // fails only when a directory exists but cannot be watched.
 func (w *watcher) syncAndReload() error {
 	for i := 0; ; i++ {
-		w.p.reload(context.Background())
+		w.p.reload(w.p.life)
 		added, err := w.sync()
 		w.reloads.Add(1)
 		if err != nil || !added || i >= 3 {

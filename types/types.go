@@ -127,24 +127,37 @@ type PortMapping struct {
 // IpRange is one address range for IPAM plugins that read the "ipRanges"
 // capability.
 type IpRange struct { //nolint:revive // name kept for cri-o compatibility.
-	Subnet     string `json:"subnet"`
+	// Subnet is the range's network in CIDR form; it is required.
+	Subnet string `json:"subnet"`
+	// RangeStart is the first address IPAM may hand out, if not the
+	// subnet's first.
 	RangeStart string `json:"rangeStart,omitempty"`
-	RangeEnd   string `json:"rangeEnd,omitempty"`
-	Gateway    string `json:"gateway,omitempty"`
+	// RangeEnd is the last address IPAM may hand out, if not the subnet's
+	// last.
+	RangeEnd string `json:"rangeEnd,omitempty"`
+	// Gateway is the gateway address, if not the subnet's first.
+	Gateway string `json:"gateway,omitempty"`
 }
 
 // BandwidthConfig holds rates in bits per second and bursts in bits, as the
 // bandwidth plugin expects them.
 type BandwidthConfig struct {
-	IngressRate  uint64 `json:"ingressRate"`
+	// IngressRate limits traffic into the pod, in bits per second.
+	IngressRate uint64 `json:"ingressRate"`
+	// IngressBurst is the burst allowed above IngressRate, in bits.
 	IngressBurst uint64 `json:"ingressBurst"`
-	EgressRate   uint64 `json:"egressRate"`
-	EgressBurst  uint64 `json:"egressBurst"`
+	// EgressRate limits traffic out of the pod, in bits per second.
+	EgressRate uint64 `json:"egressRate"`
+	// EgressBurst is the burst allowed above EgressRate, in bits.
+	EgressBurst uint64 `json:"egressBurst"`
 }
 
 // DNSConfig is the "dns" capability argument.
 type DNSConfig struct {
-	Servers  []string `json:"servers,omitempty"`
+	// Servers are the name server addresses, in order of preference.
+	Servers []string `json:"servers,omitempty"`
+	// Searches are the search domains, in order.
 	Searches []string `json:"searches,omitempty"`
-	Options  []string `json:"options,omitempty"`
+	// Options are resolver options, such as "ndots:5".
+	Options []string `json:"options,omitempty"`
 }
