@@ -39,9 +39,12 @@ $(PLUGIN_DIR)/.stamp-$(PLUGINS_VERSION)-$(CNI_VERSION):
 	touch $@
 
 # test runs everything CI runs: unit tests, end-to-end tests (they skip with
-# one line when not root), and a short run of every fuzz target.
+# one line when not root), every benchmark once, and a short run of every
+# fuzz target.
 test: plugins
 	OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) test -race -count=1 -timeout 30m ./...
+	@echo "benchmarks, one iteration each, so they cannot rot unnoticed"
+	OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m ./...
 	$(MAKE) fuzz
 
 test-unit: plugins
