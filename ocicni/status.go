@@ -106,7 +106,7 @@ func (p *Plugin) StatusWithContext(ctx context.Context) error {
 	}
 	for _, t := range set.def.types {
 		if _, err := findPlugin(t, set.binDirs); err != nil {
-			return fmt.Errorf("%w: default network %q: plugin %q is missing from %s", ErrNotReady, set.def.name, t, strings.Join(set.binDirs, ", "))
+			return fmt.Errorf("%w: default network %q: %w", ErrNotReady, set.def.name, err)
 		}
 	}
 	sctx, cancel := context.WithTimeout(ctx, defaultStatusTimeout)
