@@ -136,19 +136,7 @@ func BenchmarkWatchToReady(b *testing.B) {
 // caused (want 0). "scan-only" is what an operation pays without a
 // watcher when nothing changed: the directory fingerprint alone.
 func BenchmarkReloadCached500(b *testing.B) {
-	conf := b.TempDir()
-	bin := testutil.LinkPlugins(b, "noop")
-	for i := 0; i < 500; i++ {
-		name := fmt.Sprintf("%03d-net.conflist", i)
-		data := confBytes(fmt.Sprintf("net%03d", i), "1.0.0", "noop", "noop")
-		if err := os.WriteFile(filepath.Join(conf, name), data, 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
-	p := benchPlugin(b, WithConfDir(conf), WithBinDirs(bin), WithWatch(false))
-	if n := len(p.Networks().Networks); n != 500 {
-		b.Fatalf("%d networks loaded, want 500", n)
-	}
+	p := plugin500(b, WithWatch(false))
 	ctx := context.Background()
 
 	b.Run("reload", func(b *testing.B) {
@@ -167,4 +155,24 @@ func BenchmarkReloadCached500(b *testing.B) {
 		}
 		b.ReportMetric(float64(p.versionExecs()-execs), "execs")
 	})
+}
+
+// plugin500 builds a Plugin on a conf dir of 500 valid two-plugin files,
+// all loaded (so every later reload finds its validation cached).
+func plugin500(b *testing.B, opts ...Option) *Plugin {
+	b.Helper()
+	conf := b.TempDir()
+	bin := testutil.LinkPlugins(b, "noop")
+	for i := 0; i < 500; i++ {
+		name := fmt.Sprintf("%03d-net.conflist", i)
+		data := confBytes(fmt.Sprintf("net%03d", i), "1.0.0", "noop", "noop")
+		if err := os.WriteFile(filepath.Join(conf, name), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	p := benchPlugin(b, append([]Option{WithConfDir(conf), WithBinDirs(bin)}, opts...)...)
+	if n := len(p.Networks().Networks); n != 500 {
+		b.Fatalf("%d networks loaded, want 500", n)
+	}
+	return p
 }
