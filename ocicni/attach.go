@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/sirupsen/logrus"
 )
@@ -78,6 +79,7 @@ func (p *Plugin) planSetup(set *netSet, pod *PodNetwork) ([]*attachment, error) 
 		return nil, err
 	}
 	atts := make([]*attachment, len(reqs))
+	start := time.Now().UnixMicro()
 	for i, r := range reqs {
 		n := set.lookup(r.Name)
 		if n == nil {
@@ -94,7 +96,7 @@ func (p *Plugin) planSetup(set *netSet, pod *PodNetwork) ([]*attachment, error) 
 		}
 		atts[i] = &attachment{
 			name: r.Name, ifname: ifnames[i], index: i, net: n, list: n.list,
-			rt: p.runtimeConf(pod, r.Name, ifnames[i], i),
+			rt: p.runtimeConf(pod, r.Name, ifnames[i], start+int64(i)),
 		}
 	}
 	return atts, nil
@@ -129,7 +131,7 @@ func (p *Plugin) planExisting(ctx context.Context, set *netSet, pod *PodNetwork)
 			atts = append(atts, p.fromCache(log, set, pod, found[i], i))
 			continue
 		}
-		a := &attachment{name: r.Name, ifname: ifnames[i], index: i, rt: p.runtimeConf(pod, r.Name, ifnames[i], i), noCache: true}
+		a := &attachment{name: r.Name, ifname: ifnames[i], index: i, rt: p.runtimeConf(pod, r.Name, ifnames[i], int64(i)), noCache: true}
 		if n := set.lookup(r.Name); n != nil {
 			a.net, a.list = n, n.list
 		}
@@ -170,13 +172,13 @@ func (p *Plugin) fromCache(log logrus.FieldLogger, set *netSet, pod *PodNetwork,
 	list, err := e.cachedList()
 	if err == nil {
 		a.list = list
-		a.rt = p.runtimeConf(pod, e.network, e.ifname, index)
+		a.rt = p.runtimeConf(pod, e.network, e.ifname, int64(index))
 		a.rt.Args, a.rt.CapabilityArgs = e.args, e.caps
 		a.rt.NetNS = pickNetNS(pod.NetNS, e.netns)
 		return a
 	}
 	l := log.WithFields(logrus.Fields{"network": e.network, "ifname": e.ifname, "cache_file": e.file, "error": err})
-	a.rt = p.runtimeConf(pod, e.network, e.ifname, index)
+	a.rt = p.runtimeConf(pod, e.network, e.ifname, int64(index))
 	if a.net != nil {
 		l.Warn("cached configuration unusable; falling back to the current configuration of the network")
 		a.list = a.net.list

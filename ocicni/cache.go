@@ -25,7 +25,7 @@ type cacheEntry struct {
 	config  []byte
 	args    [][2]string
 	caps    map[string]any
-	index   int // attach order; -1 when unknown
+	index   int64 // attach order; -1 when unknown
 	err     error
 }
 
@@ -113,7 +113,7 @@ func parseCacheFile(path, id string) *cacheEntry {
 	e.network, e.id, e.ifname = ci.NetworkName, ci.ContainerID, ci.IfName
 	e.netns, e.config, e.args, e.caps = ci.NetNS, ci.Config, ci.CniArgs, ci.CapabilityArgs
 	if v, ok := ci.CapabilityArgs[attachIndexKey].(float64); ok {
-		e.index = int(v)
+		e.index = int64(v)
 	}
 	if _, err := libcni.ConfListFromBytes(ci.Config); err != nil || len(ci.Config) == 0 {
 		e.err = fmt.Errorf("cached configuration is unusable: %v", err)

@@ -96,7 +96,7 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) error {
 // sets disableGC stays.
 func (p *Plugin) gcEntry(ctx context.Context, set *netSet, e *cacheEntry) (bool, error) {
 	pod := &PodNetwork{ID: e.id, NetNS: pickNetNS("", e.netns)}
-	a := p.fromCache(p.log, set, pod, e, e.index)
+	a := p.fromCache(p.log, set, pod, e, 0)
 	if a.list == nil {
 		return false, &OpError{Op: "gc", Pod: e.id, ID: e.id, Network: e.network, Ifname: e.ifname,
 			Err: fmt.Errorf("%w: cache entry %s is unusable (%v) and the network is no longer configured", ErrNetworkNotFound, e.file, e.err)}

@@ -12,7 +12,10 @@ import (
 
 // attachIndexKey is a capability argument no plugin declares, so libcni
 // never sends it; it does store it in the result cache, which is how
-// teardown and GC recover the order networks were attached in.
+// teardown and GC recover the order networks were attached in. Its value is
+// the setup's start time in microseconds plus the network's position, so
+// it also orders networks attached to one sandbox by separate SetUpPod
+// calls (which the pod lock serializes), and stays exact as a JSON number.
 const attachIndexKey = "io.github.netplumb.ocicni/attach-index"
 
 // maxCacheFileName is the longest file name common file systems allow.
@@ -151,7 +154,8 @@ func validateRuntimeConfig(netName string, rc RuntimeConfig) error {
 }
 
 // runtimeConf builds the libcni arguments of one attachment.
-func (p *Plugin) runtimeConf(pod *PodNetwork, netName, ifname string, index int) *libcni.RuntimeConf {
+// order is recorded under attachIndexKey; it matters only for an ADD.
+func (p *Plugin) runtimeConf(pod *PodNetwork, netName, ifname string, order int64) *libcni.RuntimeConf {
 	rc := pod.RuntimeConfig[netName]
 	var args [][2]string
 	if p.opts.kubernetesArgs {
@@ -174,7 +178,7 @@ func (p *Plugin) runtimeConf(pod *PodNetwork, netName, ifname string, index int)
 		args = append([][2]string{{"IgnoreUnknown", "1"}}, args...)
 	}
 
-	caps := map[string]any{attachIndexKey: index}
+	caps := map[string]any{attachIndexKey: order}
 	if len(rc.PortMappings) > 0 {
 		pms := make([]PortMapping, len(rc.PortMappings))
 		for i, pm := range rc.PortMappings {

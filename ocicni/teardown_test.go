@@ -38,6 +38,27 @@ func TestTearDownFromCacheInReverseAttachOrder(t *testing.T) {
 	}
 }
 
+// Networks attached by separate SetUpPod calls (hot-plugged) come off in
+// reverse of the order the calls were made, not in file-name order.
+func TestTearDownReversesAttachOrderAcrossSetUpCalls(t *testing.T) {
+	e := newEnv(t)
+	log := e.newLog()
+	e.noopNets(log, "a", "b", "c")
+	p := e.plugin(WithWatch(false))
+	ns := testutil.NewNetNS(t)
+	for _, n := range []NetAttachment{{Name: "c", Ifname: "eth0"}, {Name: "a", Ifname: "eth1"}, {Name: "b", Ifname: "eth2"}} {
+		setUp(t, p, PodNetwork{ID: "c1", NetNS: ns, Networks: []NetAttachment{n}})
+	}
+	tearDown(t, p, PodNetwork{ID: "c1", NetNS: ns})
+	want := []string{
+		"ADD c c1 eth0", "ADD a c1 eth1", "ADD b c1 eth2",
+		"DEL b c1 eth2", "DEL a c1 eth1", "DEL c c1 eth0",
+	}
+	if ev := events(t, log); !reflect.DeepEqual(ev, want) {
+		t.Fatalf("plugin calls = %v\nwant %v", ev, want)
+	}
+}
+
 func TestTearDownFromRequestInReverseOrder(t *testing.T) {
 	e := newEnv(t)
 	log := e.newLog()
