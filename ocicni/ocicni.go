@@ -232,9 +232,11 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) ([]Net
 				ErrAlreadyAttached, a.name, a.ifname, podName(&pod), pod.ID)
 		}
 	}
-	if err := bringUpLoopback(pod.NetNS); err != nil {
-		return nil, fmt.Errorf("pod %s: bringing up lo in %s: %w", podName(&pod), pod.NetNS, err)
-	}
+	// lo comes up while the plugins run: it needs no plugin and no plugin
+	// needs it, and the netlink round trip into the pod's netns would
+	// otherwise add to every setup's latency.
+	loDone := make(chan error, 1)
+	go func() { loDone <- bringUpLoopback(pod.NetNS) }()
 	results := make([]NetResult, len(atts))
 	n, err := p.forEachNetwork(ctx, &pod, "add", atts, false, false, func(ctx context.Context, a *attachment) error {
 		res, err := p.cni.AddNetworkList(ctx, a.list, a.rt)
@@ -244,6 +246,9 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) ([]Net
 		results[a.index] = NetResult{Result: res, NetAttachment: NetAttachment{Name: a.name, Ifname: a.ifname}}
 		return nil
 	})
+	if loErr := <-loDone; loErr != nil && err == nil {
+		err = fmt.Errorf("pod %s: bringing up lo in %s: %w", podName(&pod), pod.NetNS, loErr)
+	}
 	if err == nil {
 		return results, nil
 	}
