@@ -204,7 +204,7 @@ func (p *Plugin) SetUpPod(pod PodNetwork) ([]NetResult, error) {
 }
 
 // SetUpPodWithContext attaches the pod to its networks (the default network
-// when pod.Networks is empty), bringing up lo in the pod's netns first. When
+// when pod.Networks is empty), bringing up lo in the pod's netns meanwhile. When
 // any network fails, every network of the call, the failing one included,
 // gets a DEL in reverse order before the error returns, even if ctx was
 // cancelled. Results are in attach order.

@@ -101,6 +101,11 @@ func (p *Plugin) StatusWithContext(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNotReady, err)
 	}
+	return p.statusOf(ctx, set)
+}
+
+// statusOf is StatusWithContext for one snapshot.
+func (p *Plugin) statusOf(ctx context.Context, set *netSet) error {
 	if set.def == nil {
 		return notReadyError(set)
 	}
@@ -152,8 +157,15 @@ func loadedNames(set *netSet) string {
 func (p *Plugin) WaitReady(ctx context.Context) error {
 	const retry = time.Second
 	for {
-		view := p.Networks()
-		err := p.StatusWithContext(ctx)
+		// One snapshot serves both the verdict and the channel to wait on,
+		// so a change between the two cannot be missed, and the
+		// directories are scanned once per round, not twice.
+		set, err := p.snapshot(ctx)
+		if err != nil {
+			err = fmt.Errorf("%w: %w", ErrNotReady, err)
+		} else {
+			err = p.statusOf(ctx, set)
+		}
 		select {
 		case <-p.life.Done():
 			if err == nil {
@@ -173,7 +185,7 @@ func (p *Plugin) WaitReady(ctx context.Context) error {
 		case <-p.life.Done():
 			t.Stop()
 			return fmt.Errorf("%w: %w", ErrShutdown, err)
-		case <-view.Changed:
+		case <-set.changed:
 			t.Stop()
 		case <-t.C:
 		}
