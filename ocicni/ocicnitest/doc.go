@@ -1,0 +1,32 @@
+// Package ocicnitest is a test kit for container runtimes that embed
+// package ocicni. Its Plugin is an in-memory ocicni.CNIPlugin: it runs no
+// plugin binary, touches no network namespace and needs no root, yet it
+// keeps the contract of the real *ocicni.Plugin, which a shared contract
+// test suite checks against both:
+//
+//   - a PodNetwork the real plugin refuses is refused with
+//     ocicni.ErrInvalidPodNetwork before anything runs, and an unknown
+//     network with ocicni.ErrNetworkNotFound;
+//   - interface names are planned as the real plugin plans them: requested
+//     names first, then the lowest free ethN;
+//   - setting up an attachment the sandbox already has (or still owes a DEL
+//     for) fails with ocicni.ErrAlreadyAttached and leaves it untouched;
+//   - a failed setup DELs what the call touched, in reverse, on a context
+//     detached from the caller's; a DEL that fails there leaves the
+//     attachment owed, so status reports it and the next teardown retries;
+//   - teardown runs in reverse attach order, keeps going past a failing
+//     DEL, returns the errors joined and keeps what it could not remove;
+//     tearing down twice succeeds;
+//   - GetPodNetworkStatus reports attachments in attach order after a CHECK
+//     of each;
+//   - GC removes every attachment whose sandbox is not among its valid pods
+//     and keeps the others;
+//   - a context that ends makes the call fail with an error matching
+//     ctx.Err() (and ocicni.ErrPluginTimeout for a deadline passed while a
+//     plugin ran); Shutdown may be called more than once.
+//
+// Each network hands out addresses from its own /24 (see New), so results
+// are the same on every run. Failures, hangs and readiness are scripted
+// with Fault and SetNetworks, and every call is recorded for inspection
+// with Calls.
+package ocicnitest

@@ -1,0 +1,147 @@
+package ocicnitest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/netplumb/ocicni/ocicni"
+)
+
+// statusTimeout bounds the STATUS verb, as in the real plugin.
+const statusTimeout = 10 * time.Second
+
+// GetPodNetworkStatus reports the pod's attachments; see
+// GetPodNetworkStatusWithContext.
+func (p *Plugin) GetPodNetworkStatus(pod ocicni.PodNetwork) ([]ocicni.NetResult, error) {
+	return p.GetPodNetworkStatusWithContext(context.Background(), pod)
+}
+
+// GetPodNetworkStatusWithContext runs CHECK on each of the pod's
+// attachments (the requested ones, or all of them) in attach order and
+// returns their results, the same addresses SetUpPod returned. It stops at
+// the first failure: a CHECK that fails, an owed attachment, a requested
+// network the sandbox does not have. A sandbox with no attachments has an
+// empty, non-nil list.
+func (p *Plugin) GetPodNetworkStatusWithContext(ctx context.Context, pod ocicni.PodNetwork) ([]ocicni.NetResult, error) {
+	c := p.begin("GetPodNetworkStatus", &pod)
+	res, err := p.podStatus(ctx, c, &pod)
+	p.end(c, err)
+	return res, err
+}
+
+func (p *Plugin) podStatus(ctx context.Context, c *Call, pod *ocicni.PodNetwork) ([]ocicni.NetResult, error) {
+	if err := validateID(pod); err != nil {
+		return nil, err
+	}
+	unlock, err := p.lockPod(ctx, pod.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	atts, err := p.planExisting(pod)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]ocicni.NetResult, 0, len(atts))
+	for _, e := range atts {
+		r := e.NetAttachment
+		var err error
+		switch {
+		case !e.known:
+			err = fmt.Errorf("%w: %q is neither attached to this sandbox nor loaded", ocicni.ErrNetworkNotFound, r.Name)
+		case e.att == nil:
+			err = fmt.Errorf("network %q is not attached on %s", r.Name, r.Ifname)
+		case e.att.owed:
+			err = errors.New("setup of this attachment failed and so did its rollback DEL; tear the pod down to retry it")
+		default:
+			err = p.run(ctx, c, Step{Verb: VerbCheck, Sandbox: pod.ID, Network: r.Name, Ifname: r.Ifname}, func() error {
+				results = append(results, ocicni.NetResult{Result: p.pools[r.Name].result(e.att.host, r.Ifname, e.att.netns), NetAttachment: r})
+				return nil
+			})
+		}
+		if err != nil {
+			return nil, &ocicni.OpError{Op: "status", Pod: podName(pod), ID: pod.ID, Network: r.Name, Ifname: r.Ifname, Err: err}
+		}
+	}
+	return results, nil
+}
+
+// Status returns nil when the fake is ready; see StatusWithContext.
+func (p *Plugin) Status() error {
+	return p.StatusWithContext(context.Background())
+}
+
+// StatusWithContext returns nil when a default network is loaded and its
+// STATUS verb succeeds. Otherwise the error matches ocicni.ErrNotReady:
+// with ocicni.ErrNoDefaultNetwork when no default network is loaded, or
+// wrapping the scripted *cnitypes.Error of a failing STATUS.
+func (p *Plugin) StatusWithContext(ctx context.Context) error {
+	c := p.begin("Status", nil)
+	err := p.status(ctx, c)
+	p.end(c, err)
+	return err
+}
+
+func (p *Plugin) status(ctx context.Context, c *Call) error {
+	p.mu.Lock()
+	loaded, def := append([]string(nil), p.loaded...), p.defaultLocked()
+	p.mu.Unlock()
+	if def == "" {
+		return notReady(loaded, p.opts.defaultNetwork)
+	}
+	sctx, cancel := context.WithTimeout(ctx, statusTimeout)
+	defer cancel()
+	if err := p.run(sctx, c, Step{Verb: VerbStatus, Network: def}, nil); err != nil {
+		return fmt.Errorf("%w: default network %q: plugin STATUS: %w", ocicni.ErrNotReady, def, err)
+	}
+	return nil
+}
+
+// notReady says why there is no default network.
+func notReady(loaded []string, want string) error {
+	if want != "" {
+		return fmt.Errorf("%w: %w: default network %q not loaded by the fake (loaded: %v)", ocicni.ErrNotReady, ocicni.ErrNoDefaultNetwork, want, loaded)
+	}
+	return fmt.Errorf("%w: %w: the fake has no network loaded", ocicni.ErrNotReady, ocicni.ErrNoDefaultNetwork)
+}
+
+// WaitReady blocks until the fake is ready (see StatusWithContext), ctx
+// ends (the error then matches ctx.Err() and ocicni.ErrNotReady), or the
+// fake is shut down (the error matches ocicni.ErrShutdown, also when
+// Shutdown came first). It checks again whenever SetNetworks, Inject or
+// ClearFaults changes the fake, so no test needs to poll it.
+func (p *Plugin) WaitReady(ctx context.Context) error {
+	c := p.begin("WaitReady", nil)
+	err := p.waitReady(ctx, c)
+	p.end(c, err)
+	return err
+}
+
+func (p *Plugin) waitReady(ctx context.Context, c *Call) error {
+	for {
+		p.mu.Lock()
+		changed := p.changed
+		p.mu.Unlock()
+		err := p.status(ctx, c)
+		select {
+		case <-p.shutdown:
+			if err == nil {
+				return ocicni.ErrShutdown
+			}
+			return fmt.Errorf("%w: %w", ocicni.ErrShutdown, err)
+		default:
+		}
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), err)
+		case <-p.shutdown:
+			return fmt.Errorf("%w: %w", ocicni.ErrShutdown, err)
+		case <-changed:
+		}
+	}
+}
