@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -140,13 +141,30 @@ func jsonEntryError(index int, raw json.RawMessage, err error) error {
 		name = ns + "/" + name
 	}
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
+	if errors.As(err, &te) {
+		if te.Field == "" {
+			return invalid(index, name, "", "a JSON %s, not an object", te.Value)
+		}
 		field, _, _ := strings.Cut(te.Field, ".")
-		return invalid(index, name, field, "%s, want %s", te.Value, te.Type)
+		return invalid(index, name, field, "%s is a JSON %s, want %s", te.Field, te.Value, jsonKind(te.Type))
 	}
 	if msg := err.Error(); strings.HasPrefix(msg, "json: unknown field ") {
 		field := strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`)
 		return invalid(index, name, field, "not a field of the selection annotation")
 	}
 	return invalid(index, name, "", "%v", err)
+}
+
+// jsonKind names the JSON shape a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Struct, reflect.Map, reflect.Pointer:
+		return "an object"
+	default:
+		return "a number"
+	}
 }
