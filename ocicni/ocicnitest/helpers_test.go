@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/vishvananda/netlink"
@@ -203,4 +204,49 @@ func attachments(rs []ocicni.NetResult) []string {
 		out = append(out, r.Name+"/"+r.Ifname)
 	}
 	return out
+}
+
+// fakePod is a pod on the fake whose netns is the test process's own.
+func fakePod(id string, nets ...string) ocicni.PodNetwork {
+	pod := ocicni.PodNetwork{Name: id, Namespace: "ns", ID: id, NetNS: "/proc/self/ns/net"}
+	for _, n := range nets {
+		pod.Networks = append(pod.Networks, ocicni.NetAttachment{Name: n})
+	}
+	return pod
+}
+
+// ips sets the pod up and returns each result's "ifname address gateway mac".
+func ips(t *testing.T, p *ocicnitest.Plugin, pod ocicni.PodNetwork) []string {
+	t.Helper()
+	res, err := p.SetUpPod(pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range res {
+		cr, err := current.NewResultFromResult(r.Result)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cr.Routes) != 1 || cr.Routes[0].Dst.String() != "0.0.0.0/0" || !cr.Routes[0].GW.Equal(cr.IPs[0].Gateway) {
+			t.Fatalf("routes %v, want a default route via the gateway", cr.Routes)
+		}
+		out = append(out, fmt.Sprintf("%s %s %s %s", cr.Interfaces[0].Name, &cr.IPs[0].Address, cr.IPs[0].Gateway, cr.Interfaces[0].Mac))
+	}
+	return out
+}
+
+// waitStep waits until a step of verb on sandbox has started.
+func waitStep(t *testing.T, p *ocicnitest.Plugin, sandbox string, verb ocicnitest.Verb) {
+	t.Helper()
+	testutil.Eventually(t, 10*time.Second, func() bool {
+		for _, c := range p.Calls() {
+			for _, s := range c.Steps {
+				if s.Sandbox == sandbox && s.Verb == verb {
+					return true
+				}
+			}
+		}
+		return false
+	}, "no %s on %s started", verb, sandbox)
 }
