@@ -2,7 +2,6 @@ package ocicnitest_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"reflect"
 	"sync"
