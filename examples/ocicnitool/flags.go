@@ -130,7 +130,7 @@ func (inv *invocation) commonFlags(fs *flag.FlagSet) {
 	fs.StringVar(&inv.defaultNetwork, "default-network", "", "name of the default network (default: the first valid file by name)")
 	fs.BoolVar(&inv.json, "json", false, "print JSON instead of a table")
 	fs.DurationVar(&inv.timeout, "timeout", 0, "give up after this long, for example 30s (default: no limit beyond the plugins' own)")
-	fs.BoolVar(&inv.debug, "debug", false, "log the library's debug messages to stderr")
+	fs.BoolVar(&inv.debug, "debug", false, "log the library's warnings and debug messages to stderr (default: errors only)")
 }
 
 // podFlags registers the flags of the verbs that act on one attachment.

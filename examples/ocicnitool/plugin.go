@@ -12,7 +12,9 @@ import (
 func (inv *invocation) pluginOptions(watch bool, extra ...ocicni.Option) []ocicni.Option {
 	log := logrus.New()
 	log.SetOutput(inv.stderr)
-	log.SetLevel(logrus.WarnLevel)
+	// Warnings repeat on every run (each skipped file, say), and list
+	// and ready already show them; --debug shows everything.
+	log.SetLevel(logrus.ErrorLevel)
 	if inv.debug {
 		log.SetLevel(logrus.DebugLevel)
 	}
