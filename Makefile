@@ -55,19 +55,22 @@ test: plugins
 	$(MAKE) fuzz
 
 test-unit: plugins
-	OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) test -race -count=1 ./ocicni/... ./types/...
+	OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) test -race -count=1 ./ocicni/... ./internal/... ./types/...
 
 test-e2e: plugins
 	OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) test -race -count=1 -v ./test/e2e/...
 
+FUZZ_PKGS := ./ocicni/ ./internal/netconf/
+
 fuzz: plugins
-	@for t in $$($(GO) test -list '^Fuzz' ./ocicni/ | grep '^Fuzz'); do \
+	@for pkg in $(FUZZ_PKGS); do \
+	for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 		budget=$(FUZZ_DEFAULT_BUDGET); \
 		for tb in $(FUZZ_BUDGETS); do [ "$${tb%%=*}" = "$$t" ] && budget=$${tb#*=}; done; \
 		[ -n "$(FUZZTIME)" ] && budget=$(FUZZTIME); \
-		echo "fuzz $$t for $$budget"; \
-		OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $$budget ./ocicni/ || exit 1; \
-	done
+		echo "fuzz $$t ($$pkg) for $$budget"; \
+		OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $$budget $$pkg || exit 1; \
+	done; done
 
 bench: plugins
 	OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) test -run '^$$' -bench . -benchmem ./...

@@ -60,7 +60,7 @@ func badConfs() []badConf {
 				t.Fatal(err)
 			}
 		}, []string{"4294967296 bytes", "over the 1048576-byte limit"}},
-		{"28-justover.conflist", content(`{"cniVersion":"1.0.0","name":"jo","plugins":[{"type":"faulty"}]}` + strings.Repeat(" ", maxConfSize)), []string{"over the 1048576-byte limit"}},
+		{"28-justover.conflist", content(`{"cniVersion":"1.0.0","name":"jo","plugins":[{"type":"faulty"}]}` + strings.Repeat(" ", 1<<20)), []string{"over the 1048576-byte limit"}},
 		{"29-fifo.conf", func(t *testing.T, path string) {
 			// Opening a FIFO for reading blocks until a writer comes:
 			// the loader must neither block nor read it.

@@ -57,8 +57,8 @@ func BenchmarkSetUpTearDown(b *testing.B) {
 // few percent.
 func BenchmarkOverheadVsLibcni(b *testing.B) {
 	p, pod, binDir := benchEnv(b)
-	set := p.current.Load()
-	list := set.def.list
+	set := currentSet(p)
+	list := set.Default.List
 	rt := p.runtimeConf(&pod, "n", DefaultInterfaceName, 0)
 	direct := libcni.NewCNIConfigWithCacheDir([]string{binDir}, b.TempDir(),
 		&invoke.DefaultExec{RawExec: &invoke.RawExec{Stderr: io.Discard}})

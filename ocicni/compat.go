@@ -25,6 +25,12 @@ type (
 	BandwidthConfig = types.BandwidthConfig
 	// DNSConfig is the "dns" capability argument.
 	DNSConfig = types.DNSConfig
+	// NetworkSet is the view of the loaded configuration Networks returns.
+	NetworkSet = types.NetworkSet
+	// NetworkInfo describes one loaded network.
+	NetworkInfo = types.NetworkInfo
+	// SkippedFile names a configuration file that was not loaded, and why.
+	SkippedFile = types.SkippedFile
 )
 
 const (

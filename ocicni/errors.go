@@ -1,55 +1,39 @@
 package ocicni
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
 	cnitypes "github.com/containernetworking/cni/pkg/types"
+
+	"github.com/netplumb/ocicni/types"
 )
 
-// Sentinel errors. Every error the library returns that belongs to one of
-// these classes matches it with errors.Is, however deeply it is wrapped.
+// Sentinel errors, re-exported from package types so that every wing of the
+// library can return them and callers need import only this package. Every
+// error the library returns that belongs to one of these classes matches it
+// with errors.Is, however deeply it is wrapped; see package types for what
+// each one means.
 var (
-	// ErrNotReady means the plugin cannot set up pods yet: there is no
-	// default network, one of its plugins is missing, or the CNI STATUS
-	// verb reported it not ready. Status and SetUpPod return it.
-	ErrNotReady = errors.New("CNI network not ready")
-
-	// ErrNoDefaultNetwork means no valid configuration names the default
-	// network. It always comes together with ErrNotReady.
-	ErrNoDefaultNetwork = errors.New("no default CNI network")
-
-	// ErrNetworkNotFound means a PodNetwork named a network that is not
-	// loaded.
-	ErrNetworkNotFound = errors.New("CNI network not found")
-
-	// ErrInvalidPodNetwork means the PodNetwork was refused before any
-	// plugin ran: a bad sandbox ID, interface name, address, port, netns
-	// path or argument value.
-	ErrInvalidPodNetwork = errors.New("invalid pod network")
-
-	// ErrPluginTimeout means a plugin was killed because its deadline (the
-	// caller's, or the plugin default set with WithPluginTimeout) passed.
-	// The error also matches context.DeadlineExceeded.
-	ErrPluginTimeout = errors.New("CNI plugin timed out")
-
-	// ErrPluginNotFound means a plugin binary named by a configuration is
-	// not in any plugin directory, or is not executable.
-	ErrPluginNotFound = errors.New("CNI plugin binary not found")
-
-	// ErrInvalidPluginOutput means a plugin exited but its output was not
-	// a CNI result or error: garbage, nothing, or a crash by signal.
-	ErrInvalidPluginOutput = errors.New("CNI plugin produced invalid output")
-
-	// ErrAlreadyAttached means SetUpPod was asked to attach a network and
-	// interface that the result cache says the sandbox already has (or still
-	// owes a DEL for). Running ADD again would fail in most plugins, and the
-	// rollback would then remove the working attachment; tear down first.
-	ErrAlreadyAttached = errors.New("network already attached to the sandbox")
-
-	// ErrShutdown means the plugin was shut down before the call.
-	ErrShutdown = errors.New("CNI plugin shut down")
+	// ErrNotReady: no default network, a missing plugin, or STATUS said no.
+	ErrNotReady = types.ErrNotReady
+	// ErrNoDefaultNetwork: no valid configuration names the default network.
+	ErrNoDefaultNetwork = types.ErrNoDefaultNetwork
+	// ErrNetworkNotFound: a PodNetwork named a network that is not loaded.
+	ErrNetworkNotFound = types.ErrNetworkNotFound
+	// ErrInvalidPodNetwork: the request was refused before any plugin ran.
+	ErrInvalidPodNetwork = types.ErrInvalidPodNetwork
+	// ErrPluginTimeout: a plugin was killed at its deadline.
+	ErrPluginTimeout = types.ErrPluginTimeout
+	// ErrPluginNotFound: a plugin binary is missing or not executable.
+	ErrPluginNotFound = types.ErrPluginNotFound
+	// ErrInvalidPluginOutput: a plugin's output was not a CNI document.
+	ErrInvalidPluginOutput = types.ErrInvalidPluginOutput
+	// ErrAlreadyAttached: the sandbox already has (or owes a DEL for) the
+	// attachment.
+	ErrAlreadyAttached = types.ErrAlreadyAttached
+	// ErrShutdown: the plugin was shut down before the call.
+	ErrShutdown = types.ErrShutdown
 )
 
 // IsRetryable reports whether err carries a CNI error with code 11 ("try
@@ -92,17 +76,4 @@ func (e *OpError) Unwrap() error { return e.Err }
 // invalidf builds an ErrInvalidPodNetwork error.
 func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidPodNetwork, fmt.Sprintf(format, args...))
-}
-
-// ctxErr turns a cancelled context into an error that says what timed out,
-// because libcni reports a killed plugin only as "signal: killed".
-func ctxErr(ctx context.Context, what string) error {
-	switch err := ctx.Err(); {
-	case err == nil:
-		return nil
-	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("%s: %w: %w", what, ErrPluginTimeout, err)
-	default:
-		return fmt.Errorf("%s: %w", what, err)
-	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/containernetworking/cni/plugins/test/noop/debug"
 	"github.com/sirupsen/logrus"
 
+	"github.com/netplumb/ocicni/internal/pluginexec"
 	"github.com/netplumb/ocicni/internal/testutil"
 )
 
@@ -81,7 +82,7 @@ func TestFaultBinaryVanishesBeforeExec(t *testing.T) {
 	if err := os.Chmod(noexec, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	x := &pluginExec{timeout: time.Second, log: logrus.New()}
+	x := pluginexec.New(pluginexec.Config{Timeout: time.Second, Log: logrus.New()})
 	env := []string{"CNI_COMMAND=ADD"}
 	for _, path := range []string{filepath.Join(dir, "gone"), noexec} {
 		_, err := x.ExecPlugin(context.Background(), path, []byte(`{}`), env)
@@ -183,7 +184,9 @@ func TestFaultTextFileBusyBounded(t *testing.T) {
 	if !errors.Is(err, syscall.ETXTBSY) || !strings.Contains(err.Error(), "plugin faulty (ADD)") {
 		t.Fatalf("setup: %v, want ETXTBSY naming the plugin", err)
 	}
-	// The ADD and the rollback DEL each give up after the same bound.
+	// The ADD and the rollback DEL each give up after pluginexec's bound
+	// of six retries.
+	const textBusyRetries = 6
 	if got := e.countLog(busyMsg); got != 2*textBusyRetries {
 		t.Fatalf("%d retries logged, want %d", got, 2*textBusyRetries)
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/containernetworking/cni/libcni"
 	cnitypes "github.com/containernetworking/cni/pkg/types"
 	"github.com/containernetworking/cni/pkg/version"
+	"github.com/netplumb/ocicni/internal/netconf"
+	"github.com/netplumb/ocicni/internal/pluginexec"
 	"github.com/sirupsen/logrus"
 )
 
@@ -31,13 +33,15 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) error {
 		}
 		valid[pod.ID] = true
 	}
-	set, err := p.snapshot(ctx)
+	set, err := p.conf.Current(ctx)
 	if err != nil {
 		return err
 	}
 
-	p.gcLock.Lock()
-	defer p.gcLock.Unlock()
+	if err := p.gc.lock(ctx); err != nil {
+		return fmt.Errorf("waiting for in-flight pod operations before GC: %w", err)
+	}
+	defer p.gc.unlock()
 
 	entries, err := p.readCache("")
 	if err != nil {
@@ -73,19 +77,19 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) error {
 		}
 	}
 	p.gcUnresolved = unresolved
-	for _, n := range set.ordered {
-		if n.list.DisableGC {
+	for _, n := range set.Ordered {
+		if n.List.DisableGC {
 			continue
 		}
-		if ok, _ := version.GreaterThanOrEqualTo(n.list.CNIVersion, "1.1.0"); !ok {
+		if ok, _ := version.GreaterThanOrEqualTo(n.List.CNIVersion, "1.1.0"); !ok {
 			continue
 		}
-		gctx := withLogFields(ctx, logrus.Fields{"network": n.name})
+		gctx := pluginexec.WithLogFields(ctx, logrus.Fields{"network": n.Name})
 		// Every stale attachment of n was handled above, so libcni finds
 		// none left to DEL and only sends the GC verb.
-		args := &libcni.GCArgs{ValidAttachments: remaining[n.name]}
-		if err := p.cni.GCNetworkList(gctx, n.list, args); err != nil {
-			errs = append(errs, fmt.Errorf("GC of network %q: %w", n.name, withCtxErr(gctx, err)))
+		args := &libcni.GCArgs{ValidAttachments: remaining[n.Name]}
+		if err := p.cni.GCNetworkList(gctx, n.List, args); err != nil {
+			errs = append(errs, fmt.Errorf("GC of network %q: %w", n.Name, pluginexec.ContextError(gctx, err)))
 		}
 	}
 	return errors.Join(errs...)
@@ -94,18 +98,18 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) error {
 // gcEntry DELs one stale attachment, preferring its cached configuration,
 // and reports whether it is gone. One whose cached or current configuration
 // sets disableGC stays.
-func (p *Plugin) gcEntry(ctx context.Context, set *netSet, e *cacheEntry) (bool, error) {
+func (p *Plugin) gcEntry(ctx context.Context, set *netconf.Set, e *cacheEntry) (bool, error) {
 	pod := &PodNetwork{ID: e.id, NetNS: pickNetNS("", e.netns)}
 	a := p.fromCache(p.log, set, pod, e, 0)
 	if a.list == nil {
 		return false, &OpError{Op: "gc", Pod: e.id, ID: e.id, Network: e.network, Ifname: e.ifname,
 			Err: fmt.Errorf("%w: cache entry %s is unusable (%v) and the network is no longer configured", ErrNetworkNotFound, e.file, e.err)}
 	}
-	if a.list.DisableGC || (a.net != nil && a.net.list.DisableGC) {
+	if a.list.DisableGC || (a.net != nil && a.net.List.DisableGC) {
 		return false, nil
 	}
-	_, err := p.forEachNetwork(ctx, pod, "gc", []*attachment{a}, false, false, func(ctx context.Context, a *attachment) error {
-		return withCtxErr(ctx, p.cni.DelNetworkList(ctx, a.list, a.rt))
+	_, err := p.forEachNetwork(ctx, pod, "gc", []*attachment{a}, reverseKeepGoing, func(ctx context.Context, a *attachment) error {
+		return pluginexec.ContextError(ctx, p.cni.DelNetworkList(ctx, a.list, a.rt))
 	})
 	return err == nil, err
 }
@@ -114,18 +118,18 @@ func (p *Plugin) gcEntry(ctx context.Context, set *netSet, e *cacheEntry) (bool,
 // corrupt entry from its file name, <network>-<id>-<ifname>, by matching
 // the loaded network names. Sandbox IDs contain no '-' in practice, so the
 // ID ends at the first '-' after the network prefix.
-func (p *Plugin) resolveCorruptName(set *netSet, e *cacheEntry) {
+func (p *Plugin) resolveCorruptName(set *netconf.Set, e *cacheEntry) {
 	if e.network != "" {
 		return
 	}
 	base := e.file[strings.LastIndex(e.file, "/")+1:]
-	for _, n := range set.ordered {
-		rest, ok := strings.CutPrefix(base, n.name+"-")
+	for _, n := range set.Ordered {
+		rest, ok := strings.CutPrefix(base, n.Name+"-")
 		if !ok {
 			continue
 		}
 		if i := strings.Index(rest, "-"); i > 0 && i < len(rest)-1 {
-			e.network, e.id, e.ifname = n.name, rest[:i], rest[i+1:]
+			e.network, e.id, e.ifname = n.Name, rest[:i], rest[i+1:]
 			return
 		}
 	}

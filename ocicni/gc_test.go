@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -134,17 +132,12 @@ func TestGCRefusesNilPod(t *testing.T) {
 	}
 }
 
-// gcWaitingForLock reports whether a goroutine sits in Plugin.GC waiting
-// to take gcLock for writing.
-func gcWaitingForLock() bool {
-	buf := make([]byte, 1<<20)
-	buf = buf[:runtime.Stack(buf, true)]
-	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "sync.(*RWMutex).Lock") && strings.Contains(g, "ocicni.(*Plugin).GC(") {
-			return true
-		}
-	}
-	return false
+// gcWaiting reports whether a GC is waiting to take the GC gate for
+// writing.
+func gcWaiting(p *Plugin) bool {
+	p.gc.mu.Lock()
+	defer p.gc.mu.Unlock()
+	return p.gc.writersWaiting > 0
 }
 
 func TestGCWaitsForInFlightAdd(t *testing.T) {
@@ -169,7 +162,7 @@ func TestGCWaitsForInFlightAdd(t *testing.T) {
 			t.Fatalf("GC returned (%v) while an ADD was in flight", err)
 		default:
 		}
-		return gcWaitingForLock()
+		return gcWaiting(p)
 	}, "GC neither finished nor waited for the in-flight ADD")
 
 	cancel()

@@ -1,16 +1,19 @@
 package ocicni
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/containernetworking/cni/plugins/test/noop/debug"
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
 
+	"github.com/netplumb/ocicni/internal/netconf"
 	"github.com/netplumb/ocicni/internal/testutil"
 )
 
@@ -145,4 +148,20 @@ func networkNames(s NetworkSet) []string {
 		out = append(out, n.Name)
 	}
 	return out
+}
+
+// currentSet returns the plugin's configuration snapshot.
+func currentSet(p *Plugin) *netconf.Set {
+	s, _ := p.conf.Current(context.Background())
+	return s
+}
+
+// cniCommand returns the CNI_COMMAND of a plugin's environment.
+func cniCommand(environ []string) string {
+	for _, kv := range environ {
+		if v, ok := strings.CutPrefix(kv, "CNI_COMMAND="); ok {
+			return v
+		}
+	}
+	return ""
 }

@@ -1,7 +1,6 @@
 package ocicni
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -162,13 +161,13 @@ func TestReloadOfUnchangedFilesExecsNoVersion(t *testing.T) {
 	e.slowPlugin()
 	e.writeList("30-c.conflist", "c", "1.0.0", nil, slowConf)
 	p := e.plugin(WithWatch(false))
-	execs := func() int64 { return p.loader.cache.versionExecs.Load() }
+	execs := func() int64 { return p.conf.Stats().VersionExecs }
 	// One VERSION per distinct binary (noop, slow), not per file.
 	if got := execs(); got != 2 {
 		t.Fatalf("VERSION execs on first load = %d, want 2", got)
 	}
 	for range 3 {
-		p.reload(context.Background())
+		p.conf.Reload()
 		_ = p.Networks()
 	}
 	if got := execs(); got != 2 {
@@ -189,8 +188,8 @@ func TestReloadOfUnchangedFilesExecsNoVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.CopyPlugin(t, "noop", e.binDir)
-	p.reload(context.Background())
-	p.reload(context.Background())
+	p.conf.Reload()
+	p.conf.Reload()
 	if got := execs(); got != 3 {
 		t.Fatalf("VERSION execs after replacing noop = %d, want 3", got)
 	}

@@ -60,9 +60,9 @@ func TestNetworksChangedClosesOnlyOnChange(t *testing.T) {
 	view := p.Networks()
 
 	// A reload that finds the same configuration leaves the view current.
-	reloads := p.watch.reloads.Load()
+	reloads := p.conf.Stats().Reloads
 	writeFile(t, filepath.Join(e.confDir, "notes.txt"), []byte("ignored"))
-	testutil.Eventually(t, waitFor, func() bool { return p.watch.reloads.Load() > reloads }, "no reload")
+	testutil.Eventually(t, waitFor, func() bool { return p.conf.Stats().Reloads > reloads }, "no reload")
 	select {
 	case <-view.Changed:
 		t.Fatal("Changed closed although no network changed")

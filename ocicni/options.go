@@ -44,6 +44,7 @@ type options struct {
 	exec           invoke.Exec
 	pluginTimeout  time.Duration
 	kubernetesArgs bool
+	envKeys        []string // nil: plugins get the whole environment
 
 	// newFSWatcher creates the inotify watcher. It is a field so tests can
 	// hold on to the watcher and feed its error channel; nothing else sets
@@ -153,4 +154,13 @@ func WithPluginTimeout(d time.Duration) Option {
 // true). Runtimes that are not Kubernetes, such as podman, turn it off.
 func WithKubernetesArgs(on bool) Option {
 	return func(o *options) { o.kubernetesArgs = on }
+}
+
+// WithPluginEnvironment limits the environment every plugin receives to
+// PATH, the CNI_* variables and the named keys. Without it a plugin gets
+// the runtime's whole environment, as libcni passes it on, which can hand
+// credentials, tokens or proxy settings of the runtime to every plugin
+// binary in the plugin dirs.
+func WithPluginEnvironment(keys ...string) Option {
+	return func(o *options) { o.envKeys = append([]string{}, keys...) }
 }

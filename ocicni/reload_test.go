@@ -18,8 +18,6 @@ import (
 	"github.com/netplumb/ocicni/internal/testutil"
 )
 
-func (p *Plugin) versionExecs() int64 { return p.loader.cache.versionExecs.Load() }
-
 // settle writes a sentinel network and waits until it is loaded. Events are
 // handled in order and every reload reads the whole directory, so once the
 // sentinel is in, everything written before it has been reloaded too.
@@ -36,7 +34,7 @@ func TestBurstIsCoalesced(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		writeFile(t, filepath.Join(src, fmt.Sprintf("%03d.conflist", i)), confBytes(fmt.Sprintf("net%03d", i), "1.0.0"))
 	}
-	reloads, execs := p.watch.reloads.Load(), p.versionExecs()
+	reloads, execs := p.conf.Stats().Reloads, p.conf.Stats().VersionExecs
 
 	// As cp(1) does: create, write and close each file in turn.
 	for i := 0; i < 100; i++ {
@@ -51,13 +49,13 @@ func TestBurstIsCoalesced(t *testing.T) {
 		"only %d of 100 networks loaded", len(p.Networks().Networks))
 	settle(t, e, p, "sentinel")
 
-	got := p.watch.reloads.Load() - reloads
-	t.Logf("100 files copied in: %d reloads, %d VERSION execs", got, p.versionExecs()-execs)
+	got := p.conf.Stats().Reloads - reloads
+	t.Logf("100 files copied in: %d reloads, %d VERSION execs", got, p.conf.Stats().VersionExecs-execs)
 	if got > 12 {
 		t.Fatalf("copying 100 files caused %d reloads, want a handful", got)
 	}
 	// One plugin binary: one VERSION exec, whatever the number of files.
-	if n := p.versionExecs() - execs; n != 1 {
+	if n := p.conf.Stats().VersionExecs - execs; n != 1 {
 		t.Fatalf("copying 100 files that use one plugin caused %d VERSION execs, want 1", n)
 	}
 }
@@ -68,15 +66,15 @@ func TestUnchangedRewriteExecsNothing(t *testing.T) {
 	data := confBytes("a", "1.0.0")
 	writeFile(t, path, data)
 	p := e.watched()
-	execs := p.versionExecs()
+	execs := p.conf.Stats().VersionExecs
 
 	// Replaced atomically with the same bytes: the reload finds nothing
 	// new, so watchers of the view are not woken either.
 	view := p.Networks()
-	reloads := p.watch.reloads.Load()
+	reloads := p.conf.Stats().Reloads
 	writeFile(t, path+".tmp", data)
 	rename(t, path+".tmp", path)
-	testutil.Eventually(t, waitFor, func() bool { return p.watch.reloads.Load() > reloads }, "no reload after the rewrite")
+	testutil.Eventually(t, waitFor, func() bool { return p.conf.Stats().Reloads > reloads }, "no reload after the rewrite")
 	select {
 	case <-view.Changed:
 		t.Fatal("rewriting a file with the same bytes woke the Changed channel")
@@ -100,7 +98,7 @@ func TestUnchangedRewriteExecsNothing(t *testing.T) {
 	}
 	settle(t, e, p, "sentinel")
 
-	if n := p.versionExecs() - execs; n != 0 {
+	if n := p.conf.Stats().VersionExecs - execs; n != 0 {
 		t.Fatalf("rewriting an unchanged file caused %d VERSION execs, want 0", n)
 	}
 	if p.GetDefaultNetworkName() != "a" {
@@ -125,7 +123,7 @@ func TestNoWatchFindsDefaultAddedLater(t *testing.T) {
 			e := newEnv(t)
 			e.t = t
 			p := mk(e)
-			if p.(*Plugin).watch != nil {
+			if p.(*Plugin).conf.Stats().Watching {
 				t.Fatal("a watcher was started")
 			}
 			if err := p.Status(); !errors.Is(err, ErrNoDefaultNetwork) {
@@ -174,7 +172,7 @@ type sleepExec struct {
 
 func (s *sleepExec) ExecPlugin(ctx context.Context, path string, stdin []byte, environ []string) ([]byte, error) {
 	if filepath.Base(path) == "sleep" {
-		switch envValue(environ, "CNI_COMMAND") {
+		switch cniCommand(environ) {
 		case "VERSION":
 			return []byte(`{"cniVersion":"1.0.0","supportedVersions":["0.4.0","1.0.0","1.1.0"]}`), nil
 		case "DEL":

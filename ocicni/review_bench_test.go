@@ -7,12 +7,12 @@ import "testing"
 // not needed.
 func BenchmarkReloadWatched500(b *testing.B) {
 	p := plugin500(b)
-	if p.watch.polling.Load() {
+	if p.conf.Stats().Polling {
 		b.Skip("inotify unavailable; the watcher polls")
 	}
-	execs := p.versionExecs()
+	execs := p.conf.Stats().VersionExecs
 	for b.Loop() {
-		p.reload(p.life)
+		p.conf.Reload()
 	}
-	b.ReportMetric(float64(p.versionExecs()-execs), "execs")
+	b.ReportMetric(float64(p.conf.Stats().VersionExecs-execs), "execs")
 }

@@ -24,8 +24,7 @@ import (
 func waitScanSettled(t *testing.T, p *Plugin) {
 	t.Helper()
 	testutil.Eventually(t, 5*time.Second, func() bool {
-		_, racy := p.scanDirs()
-		return !racy
+		return p.conf.Settled()
 	}, "directory stamps never settled")
 }
 
@@ -77,7 +76,7 @@ func TestShutdownInterruptsSlowVersion(t *testing.T) {
 		_ = p.Shutdown()
 		close(done)
 	}()
-	testutil.Eventually(t, versionTimeout/2, func() bool {
+	testutil.Eventually(t, 5*time.Second, func() bool { // half the 10 s VERSION bound
 		select {
 		case <-done:
 			return true
@@ -136,12 +135,12 @@ func TestLoadAsksHangingBinaryOncePerLoad(t *testing.T) {
 		e.writeList("10-"+n+".conflist", n, "1.0.0", nil, faultyPlugin(e.logFile(n+".log"), nil))
 	}
 	p := e.plugin(WithWatch(false), WithPluginTimeout(300*time.Millisecond))
-	before := p.versionExecs()
-	p.reload(p.life)
-	if n := p.versionExecs() - before; n != 1 {
+	before := p.conf.Stats().VersionExecs
+	p.conf.Reload()
+	if n := p.conf.Stats().VersionExecs - before; n != 1 {
 		t.Fatalf("%d VERSION execs of the hanging plugin in one load, want 1", n)
 	}
-	if s := p.current.Load().skipped; len(s) != 3 {
+	if s := currentSet(p).Skipped; len(s) != 3 {
 		t.Fatalf("skipped %v, want all three files", s)
 	}
 }

@@ -1,13 +1,9 @@
 package ocicni
 
 import (
-	"fmt"
-	"net"
 	"strings"
-	"unicode"
 
 	"github.com/containernetworking/cni/libcni"
-	"github.com/containernetworking/cni/pkg/utils"
 )
 
 // attachIndexKey is a capability argument no plugin declares, so libcni
@@ -17,141 +13,6 @@ import (
 // it also orders networks attached to one sandbox by separate SetUpPod
 // calls (which the pod lock serializes), and stays exact as a JSON number.
 const attachIndexKey = "io.github.netplumb.ocicni/attach-index"
-
-// maxCacheFileName is the longest file name common file systems allow.
-const maxCacheFileName = 255
-
-// attachment is one network of one pod, planned and ready to run.
-type attachment struct {
-	name   string
-	ifname string
-	index  int      // position in the attach order
-	net    *network // the loaded network, nil if not loaded
-	rt     *libcni.RuntimeConf
-	list   *libcni.NetworkConfigList // what to run: cached or current
-	// noCache is set when the result cache holds no entry for the
-	// attachment, so list (if any) is the current configuration.
-	noCache bool
-}
-
-// validateID checks the sandbox ID and the values that end up in CNI_ARGS.
-func validateID(pod *PodNetwork) error {
-	if err := utils.ValidateContainerID(pod.ID); err != nil {
-		return invalidf("sandbox ID %q: %s", pod.ID, err.Msg)
-	}
-	for _, f := range []struct{ what, v string }{
-		{"name", pod.Name}, {"namespace", pod.Namespace}, {"UID", pod.UID},
-	} {
-		if err := checkArgValue(f.v); err != nil {
-			return invalidf("pod %s %q: %v", f.what, f.v, err)
-		}
-	}
-	return nil
-}
-
-// validateSetup checks everything about a setup request that does not
-// depend on the loaded configuration.
-func validateSetup(pod *PodNetwork) error {
-	if err := validateID(pod); err != nil {
-		return err
-	}
-	if pod.NetNS == "" {
-		return invalidf("pod %s: no network namespace path given", podName(pod))
-	}
-	if err := checkNetNS(pod.NetNS); err != nil {
-		return invalidf("pod %s: %v", podName(pod), err)
-	}
-	for name, rc := range pod.RuntimeConfig {
-		if err := validateRuntimeConfig(name, rc); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// checkArgValue refuses values that would let a caller smuggle extra keys
-// into CNI_ARGS, whose format is K=V;K=V.
-func checkArgValue(v string) error {
-	if strings.ContainsAny(v, ";=\x00") {
-		return fmt.Errorf("contains ';', '=' or NUL, which CNI_ARGS cannot carry")
-	}
-	return nil
-}
-
-// planIfnames returns the interface name of each requested attachment:
-// explicit names are reserved first, the rest get the lowest free ethN.
-func planIfnames(reqs []NetAttachment) ([]string, error) {
-	names := make([]string, len(reqs))
-	used := map[string]bool{}
-	for i, r := range reqs {
-		if r.Ifname == "" {
-			continue
-		}
-		if err := utils.ValidateInterfaceName(r.Ifname); err != nil {
-			return nil, invalidf("interface name %q for network %q: %s", r.Ifname, r.Name, err.Msg)
-		}
-		// libcni lets control characters through; a NUL would cut the
-		// CNI_IFNAME the plugin sees short of the name the cache records.
-		if strings.ContainsFunc(r.Ifname, unicode.IsControl) {
-			return nil, invalidf("interface name %q for network %q contains a control character", r.Ifname, r.Name)
-		}
-		if used[r.Ifname] {
-			return nil, invalidf("interface name %q is requested twice", r.Ifname)
-		}
-		used[r.Ifname] = true
-		names[i] = r.Ifname
-	}
-	next := 0
-	for i := range names {
-		if names[i] != "" {
-			continue
-		}
-		for used[fmt.Sprintf("eth%d", next)] {
-			next++
-		}
-		names[i] = fmt.Sprintf("eth%d", next)
-		used[names[i]] = true
-	}
-	return names, nil
-}
-
-// validateRuntimeConfig checks one network's runtime configuration.
-func validateRuntimeConfig(netName string, rc RuntimeConfig) error {
-	if rc.IP != "" && net.ParseIP(rc.IP) == nil {
-		return invalidf("network %q: IP %q is not an IP address", netName, rc.IP)
-	}
-	if rc.MAC != "" {
-		if _, err := net.ParseMAC(rc.MAC); err != nil {
-			return invalidf("network %q: MAC %q: %v", netName, rc.MAC, err)
-		}
-	}
-	for _, ip := range rc.IPs {
-		if _, _, err := net.ParseCIDR(ip); err != nil && net.ParseIP(ip) == nil {
-			return invalidf("network %q: ips entry %q is neither an address nor a CIDR", netName, ip)
-		}
-	}
-	for _, pm := range rc.PortMappings {
-		if pm.HostPort < 1 || pm.HostPort > 65535 || pm.ContainerPort < 1 || pm.ContainerPort > 65535 {
-			return invalidf("network %q: port mapping %d->%d: ports must be 1..65535", netName, pm.HostPort, pm.ContainerPort)
-		}
-		switch strings.ToLower(pm.Protocol) {
-		case "", "tcp", "udp", "sctp":
-		default:
-			return invalidf("network %q: port mapping protocol %q is not tcp, udp or sctp", netName, pm.Protocol)
-		}
-		if pm.HostIP != "" && net.ParseIP(pm.HostIP) == nil {
-			return invalidf("network %q: port mapping host IP %q is not an IP address", netName, pm.HostIP)
-		}
-	}
-	for _, ranges := range rc.IpRanges {
-		for _, r := range ranges {
-			if _, _, err := net.ParseCIDR(r.Subnet); err != nil {
-				return invalidf("network %q: ipRanges subnet %q: %v", netName, r.Subnet, err)
-			}
-		}
-	}
-	return nil
-}
 
 // runtimeConf builds the libcni arguments of one attachment.
 // order is recorded under attachIndexKey; it matters only for an ADD.

@@ -69,7 +69,7 @@ func BenchmarkWatchToReady(b *testing.B) {
 			p := benchPlugin(b, WithConfDir(conf), WithBinDirs(bin))
 			// Armed: one reload that added the watches, one that found
 			// nothing new; the loop then waits for events.
-			testutil.Eventually(b, waitFor, func() bool { return p.watch.reloads.Load() >= 2 }, "watcher never armed")
+			testutil.Eventually(b, waitFor, func() bool { return p.conf.Stats().Reloads >= 2 }, "watcher never armed")
 			src := filepath.Join(staging, "net.conflist")
 			if err := os.WriteFile(src, confBytes("net", "1.0.0"), 0o644); err != nil {
 				b.Fatal(err)
@@ -86,7 +86,7 @@ func BenchmarkWatchToReady(b *testing.B) {
 			lat = append(lat, time.Since(start))
 
 			b.StopTimer()
-			execs += p.versionExecs()
+			execs += p.conf.Stats().VersionExecs
 			_ = p.Shutdown()
 			b.StartTimer()
 		}
@@ -97,10 +97,10 @@ func BenchmarkWatchToReady(b *testing.B) {
 		conf, staging := b.TempDir(), b.TempDir()
 		bin := testutil.LinkPlugins(b, "noop")
 		p := benchPlugin(b, WithConfDir(conf), WithBinDirs(bin))
-		testutil.Eventually(b, waitFor, func() bool { return p.watch.reloads.Load() >= 2 }, "watcher never armed")
+		testutil.Eventually(b, waitFor, func() bool { return p.conf.Stats().Reloads >= 2 }, "watcher never armed")
 		ctx := context.Background()
 		var lat []time.Duration
-		execs := p.versionExecs()
+		execs := p.conf.Stats().VersionExecs
 		for i := 0; b.Loop(); i++ {
 			b.StopTimer()
 			src := filepath.Join(staging, "net.conflist")
@@ -127,7 +127,7 @@ func BenchmarkWatchToReady(b *testing.B) {
 			b.StartTimer()
 		}
 		b.ReportMetric(float64(median(lat).Microseconds())/1000, "ms-median")
-		b.ReportMetric(float64(p.versionExecs()-execs)/float64(len(lat)), "execs/op")
+		b.ReportMetric(float64(p.conf.Stats().VersionExecs-execs)/float64(len(lat)), "execs/op")
 	})
 }
 
@@ -137,23 +137,22 @@ func BenchmarkWatchToReady(b *testing.B) {
 // watcher when nothing changed: the directory fingerprint alone.
 func BenchmarkReloadCached500(b *testing.B) {
 	p := plugin500(b, WithWatch(false))
-	ctx := context.Background()
 
 	b.Run("reload", func(b *testing.B) {
-		execs := p.versionExecs()
+		execs := p.conf.Stats().VersionExecs
 		for b.Loop() {
-			p.reload(ctx)
+			p.conf.Reload()
 		}
-		b.ReportMetric(float64(p.versionExecs()-execs), "execs")
+		b.ReportMetric(float64(p.conf.Stats().VersionExecs-execs), "execs")
 	})
 	b.Run("scan-only", func(b *testing.B) {
-		execs := p.versionExecs()
+		execs := p.conf.Stats().VersionExecs
 		for b.Loop() {
 			if p.GetDefaultNetworkName() != "net000" {
 				b.Fatal("default network lost")
 			}
 		}
-		b.ReportMetric(float64(p.versionExecs()-execs), "execs")
+		b.ReportMetric(float64(p.conf.Stats().VersionExecs-execs), "execs")
 	})
 }
 

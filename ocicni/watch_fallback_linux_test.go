@@ -79,11 +79,11 @@ func waitChanged(t *testing.T, view NetworkSet) {
 // once, with the kernel's reason.
 func checkPolls(t *testing.T, e *env, p *Plugin, reason error) {
 	t.Helper()
-	testutil.Eventually(t, waitFor, p.watch.polling.Load, "the watcher never fell back to polling")
-	view := p.current.Load().info()
+	testutil.Eventually(t, waitFor, func() bool { return p.conf.Stats().Polling }, "the watcher never fell back to polling")
+	view := currentSet(p).Info()
 	writeFile(t, filepath.Join(e.confDir, "05-late.conflist"), confBytes("late", "1.0.0"))
 	waitChanged(t, view)
-	if got := p.current.Load().info().Default; got != "late" {
+	if got := currentSet(p).Info().Default; got != "late" {
 		t.Fatalf("default network after polling = %q, want late", got)
 	}
 	writeFile(t, filepath.Join(e.confDir, "04-later.conflist"), confBytes("later", "1.0.0"))
@@ -129,7 +129,7 @@ func TestWatchPollsWhenWatchesRunOutLater(t *testing.T) {
 	}
 	e := newEnv(t)
 	p := e.watched(WithPollInterval(5 * time.Millisecond))
-	if p.watch.polling.Load() {
+	if p.conf.Stats().Polling {
 		t.Fatalf("polling from the start; the limit is too low for this test's layout: %v", pollingLogs(e))
 	}
 	// A symlinked config whose target lives in a new directory needs a
@@ -141,7 +141,7 @@ func TestWatchPollsWhenWatchesRunOutLater(t *testing.T) {
 	waitDefault(t, p, "a")
 	checkPolls(t, e, p, syscall.ENOSPC)
 
-	view := p.current.Load().info()
+	view := currentSet(p).Info()
 	writeFile(t, target, confBytes("a2", "1.0.0"))
 	waitChanged(t, view)
 	waitDefault(t, p, "later")

@@ -65,7 +65,7 @@ func rename(t *testing.T, from, to string) {
 func (e *env) watched(opts ...Option) *Plugin {
 	e.t.Helper()
 	p := e.plugin(opts...)
-	testutil.Eventually(e.t, waitFor, func() bool { return p.watch.reloads.Load() > 0 || p.watch.polling.Load() },
+	testutil.Eventually(e.t, waitFor, func() bool { return p.conf.Stats().Reloads > 0 || p.conf.Stats().Polling },
 		"the watcher never armed")
 	return p
 }
@@ -410,7 +410,7 @@ func TestWatchErrorReArms(t *testing.T) {
 	writeFile(t, filepath.Join(e.confDir, "05-b.conflist"), confBytes("b", "1.0.0"))
 	waitDefault(t, p, "b")
 
-	if p.watch.polling.Load() {
+	if p.conf.Stats().Polling {
 		t.Fatal("the watcher fell back to polling; it should have re-armed inotify")
 	}
 	var rearms int

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package ocicni
+package netconf
 
 import "os"
 

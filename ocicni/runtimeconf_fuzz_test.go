@@ -1,106 +1,19 @@
 package ocicni
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
-	"unicode/utf8"
 
 	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/cni/pkg/invoke"
 	"github.com/containernetworking/cni/pkg/utils"
-	"github.com/containernetworking/cni/pkg/version"
-	"github.com/sirupsen/logrus"
-
-	"github.com/netplumb/ocicni/internal/testutil"
+	"github.com/netplumb/ocicni/internal/netconf"
 )
-
-// FuzzLoadConf feeds arbitrary bytes, under each configuration extension,
-// through the loader beside one valid file. Seeds: testdata/fuzz/FuzzLoadConf.
-// It checks that every file is either loaded or skipped with a reason, that
-// the valid neighbour always loads (unless the fuzzed file claims its name
-// first), and that whatever loads is a usable network.
-func FuzzLoadConf(f *testing.F) {
-	binDir := testutil.LinkPlugins(f, "faulty")
-	quiet := logrus.New()
-	quiet.SetOutput(io.Discard)
-	// One validation cache for all inputs: the faulty binary answers
-	// VERSION once, and every later input costs no exec.
-	cache := newValidCache()
-	exec := &pluginExec{timeout: 10 * time.Second, log: quiet}
-	f.Add([]byte(`{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"faulty"}]}`), uint8(1))
-	f.Fuzz(func(t *testing.T, data []byte, sel uint8) {
-		dir := t.TempDir()
-		fuzzFile := filepath.Join(dir, "50-fuzz"+confExtensions[int(sel)%len(confExtensions)])
-		if err := os.WriteFile(fuzzFile, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		goodFile := testutil.WriteJSON(t, dir, "99-good.conflist", `{"cniVersion":"1.0.0","name":"good","plugins":[{"type":"faulty"}]}`)
-		l := &loader{confDir: dir, binDirs: []string{binDir}, exec: exec, cache: cache, log: quiet}
-		set := l.load(context.Background())
-
-		if n := len(set.ordered) + len(set.skipped); n != 2 {
-			t.Fatalf("%d files loaded or skipped, want 2", n)
-		}
-		for _, s := range set.skipped {
-			if strings.TrimSpace(s.Reason) == "" {
-				t.Fatalf("%s skipped without a reason", s.File)
-			}
-		}
-		if set.def == nil {
-			t.Fatal("no default network although a valid file is present")
-		}
-		var fuzzed *network
-		for _, n := range set.ordered {
-			if n.file == fuzzFile {
-				fuzzed = n
-			}
-		}
-		if good := set.byName["good"]; good == nil || (good.file != goodFile && good != fuzzed) {
-			t.Fatalf("the valid neighbour did not load: %+v", set.skipped)
-		}
-		_, parseErr := parseConf(fuzzFile, data)
-		if fuzzed == nil {
-			return
-		}
-		if parseErr != nil {
-			t.Fatalf("loaded although parseConf refuses it: %v", parseErr)
-		}
-		checkLoadedNetwork(t, fuzzed, data)
-	})
-}
-
-func checkLoadedNetwork(t *testing.T, n *network, data []byte) {
-	t.Helper()
-	if len(data) > maxConfSize || !utf8.Valid(data) {
-		t.Fatalf("loaded a file of %d bytes, valid UTF-8 %v", len(data), utf8.Valid(data))
-	}
-	if err := utils.ValidateNetworkName(n.name); err != nil || n.name != n.list.Name {
-		t.Fatalf("loaded network with name %q: %v", n.name, err)
-	}
-	if !slices.Contains(version.All.SupportedVersions(), n.list.CNIVersion) {
-		t.Fatalf("loaded network with cniVersion %q", n.list.CNIVersion)
-	}
-	if len(n.list.Plugins) == 0 || len(n.types) != len(n.list.Plugins) {
-		t.Fatalf("loaded network with %d plugins, %d types", len(n.list.Plugins), len(n.types))
-	}
-	for _, typ := range n.types {
-		if typ != "faulty" {
-			t.Fatalf("loaded a network whose plugin %q is not installed", typ)
-		}
-	}
-	if _, err := libcni.ConfListFromBytes(n.list.Bytes); err != nil {
-		t.Fatalf("loaded network's bytes do not parse again: %v", err)
-	}
-}
 
 // cniArgKeys are the only keys the library may put in CNI_ARGS.
 var cniArgKeys = []string{"IgnoreUnknown", "K8S_POD_NAMESPACE", "K8S_POD_NAME", "K8S_POD_INFRA_CONTAINER_ID", "K8S_POD_UID", "IP", "MAC"}
@@ -124,10 +37,11 @@ func FuzzRuntimeConf(f *testing.F) {
 			}},
 		}
 		p := &Plugin{opts: options{kubernetesArgs: true}}
-		set := &netSet{byName: map[string]*network{}}
+		var nets []*netconf.Network
 		for _, n := range []string{"net1", "net2"} {
-			set.byName[n] = &network{name: n, list: &libcni.NetworkConfigList{Name: n, CNIVersion: "1.0.0"}}
+			nets = append(nets, &netconf.Network{Name: n, List: &libcni.NetworkConfigList{Name: n, CNIVersion: "1.0.0"}})
 		}
+		set := netconf.NewSet(nets...)
 		err := validateSetup(&pod)
 		var atts []*attachment
 		if err == nil {

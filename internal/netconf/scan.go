@@ -1,4 +1,4 @@
-package ocicni
+package netconf
 
 import (
 	"crypto/sha256"
@@ -20,11 +20,11 @@ const racyWindow = 50 * time.Millisecond
 // unchanged fingerprint means a reload would find nothing new, unless racy
 // is set: then some entry changed too recently for its stamp to show a
 // further change.
-func (p *Plugin) scanDirs() (fingerprint string, racy bool) {
+func (s *Source) scanDirs() (fingerprint string, racy bool) {
 	h := sha256.New()
 	since := time.Now().Add(-racyWindow).UnixNano()
-	racy = scanDir(h, p.opts.confDir, since)
-	for _, d := range p.opts.binDirs {
+	racy = scanDir(h, s.cfg.ConfDir, since)
+	for _, d := range s.cfg.BinDirs {
 		racy = scanDir(h, d, since) || racy
 	}
 	return string(h.Sum(nil)), racy

@@ -1,4 +1,4 @@
-package ocicni
+package netconf
 
 import (
 	"errors"
@@ -29,7 +29,7 @@ const (
 // a directory that matters cannot be watched, the watcher polls the
 // directories' fingerprint instead.
 type watcher struct {
-	p       *Plugin
+	s       *Source
 	polling atomic.Bool // set once inotify proved unavailable
 	stopCh  chan struct{}
 	wg      sync.WaitGroup
@@ -39,11 +39,11 @@ type watcher struct {
 	watched map[string]uint64 // dir -> inode when added
 	wanted  map[string]bool   // dirs whose every event matters
 	paths   []string          // dirs whose ancestors' events matter
-	reloads atomic.Int64      // reloads done, with watches synced after; read by tests
+	reloads atomic.Int64      // reloads done, with watches synced after, for Stats
 }
 
-func newWatcher(p *Plugin) *watcher {
-	return &watcher{p: p, stopCh: make(chan struct{})}
+func newWatcher(s *Source) *watcher {
+	return &watcher{s: s, stopCh: make(chan struct{})}
 }
 
 func (w *watcher) start() {
@@ -89,7 +89,7 @@ func (w *watcher) run() {
 			if ok && errors.Is(err, fsnotify.ErrEventOverflow) {
 				// Events were lost but the watches stand: one reload
 				// catches up with whatever happened.
-				w.p.log.WithError(err).Warn("inotify queue overflowed; reloading CNI configuration")
+				w.s.log.WithError(err).Warn("inotify queue overflowed; reloading CNI configuration")
 				if err := w.burst(); err != nil {
 					w.poll(err)
 					return
@@ -109,7 +109,7 @@ func (w *watcher) run() {
 
 // arm creates the inotify watcher and sets up the watches.
 func (w *watcher) arm() error {
-	fsw, err := w.p.opts.newFSWatcher()
+	fsw, err := w.s.cfg.NewFSWatcher()
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (w *watcher) arm() error {
 // rearm replaces a failed inotify watcher; a change that happened while it
 // was down is caught by the reload that follows.
 func (w *watcher) rearm(cause error) error {
-	w.p.log.WithError(cause).Warn("CNI config watcher failed; re-establishing it")
+	w.s.log.WithError(cause).Warn("CNI config watcher failed; re-establishing it")
 	w.fsw.Close()
 	w.fsw = nil
 	return w.arm()
@@ -136,15 +136,15 @@ func (w *watcher) poll(cause error) {
 		w.fsw = nil
 	}
 	w.polling.Store(true)
-	w.p.log.WithError(cause).Warnf("cannot watch CNI directories with inotify; polling them every %s instead", w.p.opts.pollInterval)
-	t := time.NewTicker(w.p.opts.pollInterval)
+	w.s.log.WithError(cause).Warnf("cannot watch CNI directories with inotify; polling them every %s instead", w.s.cfg.PollInterval)
+	t := time.NewTicker(w.s.cfg.PollInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-w.stopCh:
 			return
 		case <-t.C:
-			_, _ = w.p.snapshot(w.p.life)
+			_, _ = w.s.Current(w.s.life)
 		}
 	}
 }
@@ -201,7 +201,7 @@ func (w *watcher) fold() bool {
 // fails only when a directory exists but cannot be watched.
 func (w *watcher) syncAndReload() error {
 	for i := 0; ; i++ {
-		w.p.reload(w.p.life)
+		w.s.reload(w.s.life)
 		added, err := w.sync()
 		w.reloads.Add(1)
 		if err != nil || !added || i >= 3 {
@@ -218,12 +218,12 @@ func (w *watcher) syncAndReload() error {
 // removed. Each directory's parent is watched too, so re-pointing a
 // symlinked directory, or renaming another one into its place, is seen.
 func (w *watcher) sync() (bool, error) {
-	o := w.p.opts
+	cfg := w.s.cfg
 	w.wanted = map[string]bool{}
 	w.paths = nil
 	want := map[string]bool{}
-	dirs := append([]string{o.confDir}, o.binDirs...)
-	dirs = append(dirs, symlinkTargetDirs(o.confDir)...)
+	dirs := append([]string{cfg.ConfDir}, cfg.BinDirs...)
+	dirs = append(dirs, symlinkTargetDirs(cfg.ConfDir)...)
 	for _, d := range dirs {
 		d = filepath.Clean(d)
 		if path, watchDir, ok := resolveDir(d); ok {

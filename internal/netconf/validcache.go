@@ -1,4 +1,4 @@
-package ocicni
+package netconf
 
 import (
 	"context"
@@ -9,23 +9,9 @@ import (
 	"sync/atomic"
 
 	"github.com/containernetworking/cni/libcni"
+
+	"github.com/netplumb/ocicni/types"
 )
-
-// fileStamp identifies one version of a file without reading it: a
-// replaced, rewritten or chmod'ed file gets a new stamp.
-type fileStamp struct {
-	path  string
-	size  int64
-	mtime int64
-	mode  os.FileMode
-	ino   uint64
-	ctime int64
-}
-
-func stampOf(path string, fi os.FileInfo) fileStamp {
-	ino, ctime := inodeAndCtime(fi)
-	return fileStamp{path: path, size: fi.Size(), mtime: fi.ModTime().UnixNano(), mode: fi.Mode(), ino: ino, ctime: ctime}
-}
 
 type parsedConf struct {
 	list *libcni.NetworkConfigList
@@ -52,7 +38,7 @@ type validCache struct {
 	usedParsed   map[[sha256.Size]byte]bool
 	usedVersions map[fileStamp]bool
 
-	versionExecs atomic.Int64 // VERSION execs so far; read by tests and benchmarks
+	versionExecs atomic.Int64 // VERSION execs so far, for Stats
 }
 
 func newValidCache() *validCache {
@@ -127,5 +113,5 @@ func (c *validCache) version(st fileStamp, ask func() ([]string, error)) ([]stri
 }
 
 func isTransient(err error) bool {
-	return errors.Is(err, ErrPluginTimeout) || errors.Is(err, context.Canceled)
+	return errors.Is(err, types.ErrPluginTimeout) || errors.Is(err, context.Canceled)
 }

@@ -2,91 +2,51 @@ package ocicni
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"time"
 
+	"github.com/containernetworking/cni/libcni"
+	"github.com/netplumb/ocicni/internal/netconf"
 	"github.com/sirupsen/logrus"
 )
 
-// forEachNetwork is the one loop over a pod's attachments shared by setup,
-// rollback, teardown and status. It runs fn on each attachment (in reverse
-// when reverse is set) with the attachment's log fields in ctx, wraps every
-// failure in an *OpError, and either stops at the first failure or keeps
-// going and joins them. It returns how many attachments it visited.
-func (p *Plugin) forEachNetwork(ctx context.Context, pod *PodNetwork, op string, atts []*attachment,
-	reverse, keepGoing bool, fn func(context.Context, *attachment) error,
-) (int, error) {
-	var errs []error
-	visited := 0
-	for i := range atts {
-		a := atts[i]
-		if reverse {
-			a = atts[len(atts)-1-i]
-		}
-		visited++
-		actx := withLogFields(ctx, p.attachFields(pod, a))
-		err := fn(actx, a)
-		if err == nil {
-			continue
-		}
-		opErr := &OpError{Op: op, Pod: podName(pod), ID: pod.ID, Network: a.name, Ifname: a.ifname, Err: err}
-		if !keepGoing {
-			return visited, opErr
-		}
-		errs = append(errs, opErr)
-	}
-	return visited, errors.Join(errs...)
-}
+// maxCacheFileName is the longest file name common file systems allow.
+const maxCacheFileName = 255
 
-func (p *Plugin) attachFields(pod *PodNetwork, a *attachment) logrus.Fields {
-	f := podFields(pod)
-	f["network"] = a.name
-	f["ifname"] = a.ifname
-	if a.list != nil {
-		var ts []string
-		for _, pl := range a.list.Plugins {
-			ts = append(ts, pl.Network.Type)
-		}
-		f["plugins"] = ts
-	}
-	return f
-}
-
-func podFields(pod *PodNetwork) logrus.Fields {
-	return logrus.Fields{"pod_namespace": pod.Namespace, "pod_name": pod.Name, "pod_id": pod.ID}
-}
-
-func podName(pod *PodNetwork) string {
-	if pod.Namespace == "" && pod.Name == "" {
-		return pod.ID
-	}
-	return pod.Namespace + "/" + pod.Name
+// attachment is one network of one pod, planned and ready to run.
+type attachment struct {
+	name   string
+	ifname string
+	index  int              // position in the attach order
+	net    *netconf.Network // the loaded network, nil if not loaded
+	rt     *libcni.RuntimeConf
+	list   *libcni.NetworkConfigList // what to run: cached or current
+	// noCache is set when the result cache holds no entry for the
+	// attachment, so list (if any) is the current configuration.
+	noCache bool
 }
 
 // planSetup resolves the networks of a setup against the snapshot.
-func (p *Plugin) planSetup(set *netSet, pod *PodNetwork) ([]*attachment, error) {
+func (p *Plugin) planSetup(set *netconf.Set, pod *PodNetwork) ([]*attachment, error) {
 	reqs := pod.Networks
 	if len(reqs) == 0 {
-		if set.def == nil {
+		if set.Default == nil {
 			return nil, notReadyError(set)
 		}
-		reqs = []NetAttachment{{Name: set.def.name}}
+		reqs = []NetAttachment{{Name: set.Default.Name}}
 	}
 	ifnames, err := planIfnames(reqs)
 	if err != nil {
 		return nil, err
 	}
 	atts := make([]*attachment, len(reqs))
-	start := time.Now().UnixMicro()
 	for i, r := range reqs {
-		n := set.lookup(r.Name)
+		n := set.Lookup(r.Name)
 		if n == nil {
-			if why := set.skippedNets[r.Name]; why != nil {
+			if why := set.SkipReason(r.Name); why != nil {
 				return nil, fmt.Errorf("%w: %q: %w", ErrNetworkNotFound, r.Name, why)
 			}
-			return nil, fmt.Errorf("%w: %q is not loaded from %s", ErrNetworkNotFound, r.Name, set.confDir)
+			return nil, fmt.Errorf("%w: %q is not loaded from %s", ErrNetworkNotFound, r.Name, set.ConfDir)
 		}
 		// libcni keys its cache by <network>-<sandbox>-<ifname>; a name
 		// over the file name limit would fail only after the plugins ran.
@@ -95,8 +55,8 @@ func (p *Plugin) planSetup(set *netSet, pod *PodNetwork) ([]*attachment, error) 
 				pod.ID, r.Name, ifnames[i], l, maxCacheFileName)
 		}
 		atts[i] = &attachment{
-			name: r.Name, ifname: ifnames[i], index: i, net: n, list: n.list,
-			rt: p.runtimeConf(pod, r.Name, ifnames[i], start+int64(i)),
+			name: r.Name, ifname: ifnames[i], index: i, net: n, list: n.List,
+			rt: p.runtimeConf(pod, r.Name, ifnames[i], int64(i)),
 		}
 	}
 	return atts, nil
@@ -108,7 +68,7 @@ func (p *Plugin) planSetup(set *netSet, pod *PodNetwork) ([]*attachment, error) 
 // time; only where no usable cache entry exists does it fall back to the
 // current configuration. Attachments for which neither exists have a nil
 // list.
-func (p *Plugin) planExisting(ctx context.Context, set *netSet, pod *PodNetwork) ([]*attachment, error) {
+func (p *Plugin) planExisting(ctx context.Context, set *netconf.Set, pod *PodNetwork) ([]*attachment, error) {
 	entries, err := p.readCache(pod.ID)
 	if err != nil {
 		return nil, err
@@ -132,8 +92,8 @@ func (p *Plugin) planExisting(ctx context.Context, set *netSet, pod *PodNetwork)
 			continue
 		}
 		a := &attachment{name: r.Name, ifname: ifnames[i], index: i, rt: p.runtimeConf(pod, r.Name, ifnames[i], int64(i)), noCache: true}
-		if n := set.lookup(r.Name); n != nil {
-			a.net, a.list = n, n.list
+		if n := set.Lookup(r.Name); n != nil {
+			a.net, a.list = n, n.List
 		}
 		atts = append(atts, a)
 	}
@@ -167,8 +127,8 @@ func matchCached(entries []*cacheEntry, reqs []NetAttachment, ifnames []string) 
 	return found
 }
 
-func (p *Plugin) fromCache(log logrus.FieldLogger, set *netSet, pod *PodNetwork, e *cacheEntry, index int) *attachment {
-	a := &attachment{name: e.network, ifname: e.ifname, index: index, net: set.lookup(e.network)}
+func (p *Plugin) fromCache(log logrus.FieldLogger, set *netconf.Set, pod *PodNetwork, e *cacheEntry, index int) *attachment {
+	a := &attachment{name: e.network, ifname: e.ifname, index: index, net: set.Lookup(e.network)}
 	list, err := e.cachedList()
 	if err == nil {
 		a.list = list
@@ -181,7 +141,7 @@ func (p *Plugin) fromCache(log logrus.FieldLogger, set *netSet, pod *PodNetwork,
 	a.rt = p.runtimeConf(pod, e.network, e.ifname, int64(index))
 	if a.net != nil {
 		l.Warn("cached configuration unusable; falling back to the current configuration of the network")
-		a.list = a.net.list
+		a.list = a.net.List
 	} else {
 		l.Warn("cached configuration unusable and the network is no longer configured")
 	}

@@ -1,0 +1,128 @@
+package netconf
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"unicode/utf8"
+
+	"github.com/containernetworking/cni/libcni"
+	"github.com/containernetworking/cni/pkg/utils"
+	"github.com/containernetworking/cni/pkg/version"
+)
+
+// maxConfSize caps a configuration file. A larger file is refused without
+// being read whole, so a stray log file in the conf dir cannot eat memory.
+const maxConfSize = 1 << 20
+
+// confExtensions are the file name endings the conf dir is read for.
+var confExtensions = []string{".conf", ".conflist", ".json"}
+
+// readConf reads a configuration file, refusing directories, special files
+// and files over maxConfSize. It opens without blocking, because opening a
+// FIFO for reading otherwise waits for a writer forever and would stall
+// every reload; the type check then refuses the FIFO.
+func readConf(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("cannot stat: %w", err)
+	}
+	if fi.IsDir() {
+		return nil, errors.New("is a directory, not a file")
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("is not a regular file (%s)", fi.Mode().Type())
+	}
+	if fi.Size() > maxConfSize {
+		return nil, fmt.Errorf("is %d bytes, over the %d-byte limit", fi.Size(), maxConfSize)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxConfSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read: %w", err)
+	}
+	if len(data) > maxConfSize {
+		return nil, fmt.Errorf("grew past the %d-byte limit while being read", maxConfSize)
+	}
+	return data, nil
+}
+
+// parseConf parses and checks one file's bytes. A single-plugin file (one
+// with a "type" and no "plugins") is up-converted to a list, whatever its
+// extension.
+func parseConf(path string, data []byte) (*libcni.NetworkConfigList, error) {
+	if len(strings.TrimSpace(string(data))) == 0 {
+		return nil, errors.New("is empty")
+	}
+	if !utf8.Valid(data) {
+		return nil, errors.New("is not valid UTF-8")
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("is not a JSON object: %w", err)
+	}
+	_, hasPlugins := raw["plugins"]
+	_, hasType := raw["type"]
+	var list *libcni.NetworkConfigList
+	var err error
+	switch {
+	case hasPlugins || filepath.Ext(path) == ".conflist":
+		list, err = libcni.ConfListFromBytes(data)
+	case hasType:
+		var conf *libcni.PluginConfig
+		if conf, err = libcni.ConfFromBytes(data); err == nil {
+			list, err = libcni.ConfListFromConf(conf)
+		}
+	default:
+		return nil, errors.New(`has neither "plugins" nor "type"`)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if list.Name == "" {
+		return nil, errors.New(`has no "name"`)
+	}
+	if err := utils.ValidateNetworkName(list.Name); err != nil {
+		return nil, fmt.Errorf("has an invalid name %q: %s", list.Name, err.Msg)
+	}
+	if len(list.Plugins) == 0 {
+		return nil, errors.New(`has no plugins (the "plugins" list is missing or empty)`)
+	}
+	if err := checkVersion(list.CNIVersion); err != nil {
+		return nil, err
+	}
+	for i, p := range list.Plugins {
+		t := p.Network.Type
+		if t == "" {
+			return nil, fmt.Errorf("plugin %d has no \"type\"", i)
+		}
+		if strings.ContainsAny(t, `/\`) || t == "." || t == ".." {
+			return nil, fmt.Errorf("plugin %d has type %q; a type is a file name in the plugin directories, not a path", i, t)
+		}
+	}
+	return list, nil
+}
+
+func checkVersion(v string) error {
+	if v == "" {
+		return errors.New(`has no "cniVersion"`)
+	}
+	if _, _, _, err := version.ParseVersion(v); err != nil {
+		return fmt.Errorf("has an unparsable cniVersion %q", v)
+	}
+	if !slices.Contains(version.All.SupportedVersions(), v) {
+		return fmt.Errorf("has cniVersion %q, which this library does not support (it supports %s)",
+			v, strings.Join(version.All.SupportedVersions(), ", "))
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+package netconf
+
+import (
+	"github.com/containernetworking/cni/libcni"
+
+	"github.com/netplumb/ocicni/types"
+)
+
+// Network is one loaded, validated network configuration list. It is
+// immutable once loaded.
+type Network struct {
+	Name  string
+	File  string
+	List  *libcni.NetworkConfigList
+	Types []string // plugin types in chain order
+}
+
+// Set is an immutable snapshot of the loaded configuration. A reload
+// builds a new one and swaps a pointer; an operation reads the pointer once
+// and uses that snapshot to the end, so no lock is needed to read it.
+type Set struct {
+	byName  map[string]*Network
+	Ordered []*Network // in file order
+	Default *Network   // nil when there is no default network
+	Skipped []types.SkippedFile
+	// skippedNets holds, for each network name some file parsed to but
+	// failed validation, why the first such file was skipped. It may name
+	// a network another file loads; it is consulted only after byName.
+	skippedNets map[string]error
+
+	ConfDir     string
+	BinDirs     []string
+	WantDefault string // the name asked for as the default, if any
+	DirErr      error  // why the conf dir could not be listed, if it could not
+
+	// signature identifies what the snapshot holds; a reload that finds the
+	// same signature keeps the old snapshot, so waiters are not woken for
+	// nothing.
+	signature string
+	changed   chan struct{}
+}
+
+// Lookup returns the loaded network called name, or nil.
+func (s *Set) Lookup(name string) *Network {
+	return s.byName[name]
+}
+
+// SkipReason says why a file that defines network name was skipped, or
+// returns nil when no skipped file names it.
+func (s *Set) SkipReason(name string) error {
+	return s.skippedNets[name]
+}
+
+// Changed is closed when a newer snapshot replaces this one.
+func (s *Set) Changed() <-chan struct{} {
+	return s.changed
+}
+
+// Info returns the public view of the snapshot.
+func (s *Set) Info() types.NetworkSet {
+	out := types.NetworkSet{ConfDir: s.ConfDir, Skipped: append([]types.SkippedFile{}, s.Skipped...), Networks: []types.NetworkInfo{}, Changed: s.changed}
+	if s.Default != nil {
+		out.Default = s.Default.Name
+	}
+	for _, n := range s.Ordered {
+		out.Networks = append(out.Networks, types.NetworkInfo{
+			Name:         n.Name,
+			File:         n.File,
+			CNIVersion:   n.List.CNIVersion,
+			PluginTypes:  append([]string(nil), n.Types...),
+			Default:      n == s.Default,
+			DisableCheck: n.List.DisableCheck,
+			DisableGC:    n.List.DisableGC,
+		})
+	}
+	return out
+}
+
+// NewSet returns a snapshot holding networks, the first as the default,
+// as if loaded from no directory. It serves callers that plan against a
+// configuration they built themselves.
+func NewSet(networks ...*Network) *Set {
+	s := &Set{byName: map[string]*Network{}, skippedNets: map[string]error{}, changed: make(chan struct{})}
+	for _, n := range networks {
+		s.byName[n.Name] = n
+		s.Ordered = append(s.Ordered, n)
+	}
+	if len(networks) > 0 {
+		s.Default = networks[0]
+	}
+	return s
+}

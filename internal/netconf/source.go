@@ -1,0 +1,236 @@
+// Package netconf turns the CNI conf dir and plugin dirs into a stream of
+// immutable configuration snapshots: it reads and validates the files
+// (remembering VERSION answers per plugin binary), fingerprints the
+// directories, watches or polls them, and swaps in a new snapshot when
+// anything changed. It owns its lock, its goroutine and its shutdown, and
+// knows nothing of pods.
+package netconf
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/containernetworking/cni/pkg/invoke"
+	"github.com/fsnotify/fsnotify"
+	"github.com/sirupsen/logrus"
+)
+
+// Config says where the configuration lives and how to follow it.
+type Config struct {
+	ConfDir        string
+	BinDirs        []string
+	DefaultNetwork string // "" means the first valid file in byte order
+	Watch          bool   // watch with inotify (polling when it fails)
+	PollInterval   time.Duration
+	Log            logrus.FieldLogger
+	// Exec runs the VERSION execs that validate plugins.
+	Exec invoke.Exec
+	// NewFSWatcher creates the inotify watcher; nil means fsnotify's.
+	NewFSWatcher func() (*fsnotify.Watcher, error)
+}
+
+// Source is the configuration as a stream of snapshots.
+//
+// Locking rule. The current snapshot sits behind an atomic pointer and is
+// never modified, so readers take no lock. A reload builds the next
+// snapshot off to the side while holding reloadSlot, a one-token channel
+// that only reloads take (a channel rather than a mutex so that a caller
+// can stop waiting for another's reload when its context ends); reloadSlot
+// is held across the VERSION execs of new plugin binaries, which are
+// bounded by versionTimeout and by Close. No lock of this package is held
+// while a pod's plugin runs.
+type Source struct {
+	cfg     Config
+	log     logrus.FieldLogger
+	loader  *loader
+	current atomic.Pointer[Set]
+
+	reloadSlot chan struct{}
+	lastScan   atomic.Value // the fingerprint the current snapshot was loaded at
+
+	// life is cancelled by Close. Reloads run on it rather than on a
+	// caller's context: a caller giving up must not make a plugin's
+	// VERSION look failed, while Close must not wait out a slow one.
+	life      context.Context
+	endLife   context.CancelFunc
+	watch     *watcher
+	closeOnce sync.Once
+}
+
+// Stats counts what the Source has done, for tests, benchmarks and metrics.
+type Stats struct {
+	// Reloads is the number of watcher-driven reloads so far.
+	Reloads int64
+	// VersionExecs is the number of VERSION execs so far.
+	VersionExecs int64
+	// Watching is set when a goroutine follows the directories.
+	Watching bool
+	// Polling is set once inotify proved unavailable.
+	Polling bool
+}
+
+// Open loads the configuration once and, when cfg.Watch is set, starts
+// following the directories. It never fails: what is wrong is recorded in
+// the snapshot.
+func Open(cfg Config) *Source {
+	if cfg.NewFSWatcher == nil {
+		cfg.NewFSWatcher = fsnotify.NewWatcher
+	}
+	if cfg.Log == nil {
+		cfg.Log = logrus.New()
+	}
+	s := &Source{
+		cfg:        cfg,
+		log:        cfg.Log,
+		reloadSlot: make(chan struct{}, 1),
+		loader: &loader{
+			confDir: cfg.ConfDir, binDirs: cfg.BinDirs, wantDefault: cfg.DefaultNetwork,
+			exec: cfg.Exec, cache: newValidCache(), log: cfg.Log,
+		},
+	}
+	s.life, s.endLife = context.WithCancel(context.Background())
+	s.reload(s.life)
+	if cfg.Watch {
+		s.watch = newWatcher(s)
+		s.watch.start()
+	}
+	return s
+}
+
+// Close stops the watcher and waits for its goroutine; a reload in
+// progress is abandoned. Current keeps returning the last snapshot. Close
+// may be called more than once.
+func (s *Source) Close() {
+	s.closeOnce.Do(func() {
+		s.endLife()
+		if s.watch != nil {
+			s.watch.stop()
+		}
+	})
+}
+
+// Done is closed once Close has been called.
+func (s *Source) Done() <-chan struct{} { return s.life.Done() }
+
+// Stats returns the counters so far.
+func (s *Source) Stats() Stats {
+	st := Stats{VersionExecs: s.loader.cache.versionExecs.Load()}
+	if s.watch != nil {
+		st.Watching = true
+		st.Reloads = s.watch.reloads.Load()
+		st.Polling = s.watch.polling.Load()
+	}
+	return st
+}
+
+// Current returns the current snapshot. When nothing watches the
+// directories (watching off, or fallen back to polling) it first reloads if
+// their fingerprint changed, so a change is never missed; that check costs
+// a few stat calls. A reload may exec VERSION for a new binary, so waiting
+// for one another caller started ends with ctx, returning ctx's error with
+// the snapshot as it was. After Close it no longer reloads.
+func (s *Source) Current(ctx context.Context) (*Set, error) {
+	if s.checksDirs() && s.life.Err() == nil && !s.scanUnchanged() {
+		select {
+		case s.reloadSlot <- struct{}{}:
+			if !s.scanUnchanged() {
+				s.reloadLocked(s.life)
+			}
+			<-s.reloadSlot
+		case <-ctx.Done():
+			return s.current.Load(), fmt.Errorf("waiting for a CNI configuration reload: %w", ctx.Err())
+		}
+	}
+	return s.current.Load(), nil
+}
+
+// checksDirs reports whether callers must check the directories
+// themselves, because no inotify watch follows them.
+func (s *Source) checksDirs() bool {
+	return s.watch == nil || s.watch.polling.Load()
+}
+
+// reload loads the configuration and swaps it in if anything changed.
+// Callers pass s.life, never an operation's context: see Source.life.
+func (s *Source) reload(ctx context.Context) {
+	s.reloadSlot <- struct{}{}
+	defer func() { <-s.reloadSlot }()
+	s.reloadLocked(ctx)
+}
+
+// reloadLocked throws away a load whose context ended: its VERSION execs
+// were killed, so it would mark good networks invalid, and after Close
+// the last configuration is meant to stay.
+func (s *Source) reloadLocked(ctx context.Context) {
+	// Only callers that check the directories themselves use the
+	// fingerprint; while inotify watches, taking it would stat every file
+	// of the directories again for nothing.
+	scan, racy := "", false
+	if s.checksDirs() {
+		scan, racy = s.scanDirs()
+	}
+	set := s.loader.load(ctx)
+	if ctx.Err() != nil {
+		return
+	}
+	if racy {
+		// A file changed so recently that a further change may not show
+		// in the fingerprint: have the next caller load again.
+		scan = ""
+	}
+	s.lastScan.Store(scan)
+	old := s.current.Load()
+	if old != nil && old.signature == set.signature {
+		return
+	}
+	s.current.Store(set)
+	if old != nil {
+		close(old.changed)
+	}
+	s.logLoad(old, set)
+}
+
+// scanUnchanged reports whether the directories' fingerprint still matches
+// the one taken for the last load.
+func (s *Source) scanUnchanged() bool {
+	last, _ := s.lastScan.Load().(string)
+	fp, _ := s.scanDirs()
+	return last != "" && last == fp
+}
+
+func (s *Source) logLoad(old, set *Set) {
+	for _, sk := range set.Skipped {
+		s.log.WithFields(logrus.Fields{"file": sk.File, "reason": sk.Reason}).Warn("skipping CNI configuration file")
+	}
+	name := ""
+	if set.Default != nil {
+		name = set.Default.Name
+	}
+	oldName := ""
+	if old != nil && old.Default != nil {
+		oldName = old.Default.Name
+	}
+	l := s.log.WithFields(logrus.Fields{"conf_dir": set.ConfDir, "networks": len(set.Ordered), "skipped": len(set.Skipped), "default_network": name})
+	if old == nil || oldName != name {
+		l.Info("CNI configuration loaded; default network changed")
+		return
+	}
+	l.Info("CNI configuration reloaded")
+}
+
+// Reload loads the configuration now, after any reload in progress, on
+// the Source's own context.
+func (s *Source) Reload() {
+	s.reload(s.life)
+}
+
+// Settled reports whether no entry of the directories changed so recently
+// that its stamp cannot be trusted to show a further change; until then a
+// caller checking the fingerprint reloads whatever it says.
+func (s *Source) Settled() bool {
+	_, racy := s.scanDirs()
+	return !racy
+}

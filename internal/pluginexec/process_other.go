@@ -1,0 +1,13 @@
+//go:build !linux
+
+package pluginexec
+
+import (
+	"os/exec"
+	"time"
+)
+
+// Elsewhere a plugin runs as a plain child; cancellation kills only it.
+func ownGroup(*exec.Cmd) {}
+
+func endGroup(int, time.Duration) error { return nil }

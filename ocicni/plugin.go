@@ -1,0 +1,108 @@
+// Package ocicni gives pods their networks through CNI. It is a drop-in
+// replacement for cri-o/ocicni: the same CNIPlugin interface, the same
+// InitCNI constructors and the same types, plus a functional-options
+// constructor, New, and a few additions (network listing, change
+// notification, WaitReady).
+package ocicni
+
+import (
+	"context"
+
+	"github.com/containernetworking/cni/libcni"
+	"github.com/sirupsen/logrus"
+
+	"github.com/netplumb/ocicni/internal/netconf"
+	"github.com/netplumb/ocicni/internal/pluginexec"
+)
+
+// Plugin implements CNIPlugin. Build one with New or an InitCNI function.
+// Every method is safe for concurrent use. A Plugin follows the conf dir
+// and plugin dirs on its own; a slow plugin never delays a reload, Status,
+// or another pod's operation. Operations on one sandbox run one at a time.
+// GC waits for in-flight setups and teardowns and
+// holds new ones back only while the CNI GC verb runs. Every wait ends with
+// the caller's context.
+//
+// Locking rule. Configuration comes from netconf.Source as immutable
+// snapshots that need no lock. A pod operation takes its sandbox's lock
+// from pods and then gc for reading, in that order, and holds both across
+// its plugin execs; GC takes gc for writing. Both waits honour the caller's
+// context. No other lock is held across a pod's plugin exec.
+type Plugin struct {
+	opts options
+	log  logrus.FieldLogger
+	exec *pluginexec.Runner
+	cni  *libcni.CNIConfig
+	conf *netconf.Source
+
+	pods *podLocks
+	gc   *gcGate
+	// order hands out attach-order keys; see attachOrder.
+	order attachOrder
+
+	// gcUnresolved holds the corrupt cache files the last GC could not tie
+	// to a network, so each is reported once. Only GC touches it, holding
+	// gc for writing.
+	gcUnresolved map[string]bool
+
+	// life ends with Shutdown; WaitReady and GC watch it.
+	life    context.Context
+	endLife context.CancelFunc
+}
+
+var _ CNIPlugin = (*Plugin)(nil)
+
+// New builds a Plugin, loads the configuration once and, unless watching is
+// turned off, starts watching the conf and plugin directories. It does not
+// fail because the conf dir is empty or missing, nor because inotify is
+// unavailable (it then polls): Status says what is missing instead.
+func New(opts ...Option) (*Plugin, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	p := &Plugin{
+		opts: o,
+		log:  o.logger,
+		pods: newPodLocks(),
+		gc:   newGCGate(),
+	}
+	p.exec = pluginexec.New(pluginexec.Config{Inner: o.exec, Timeout: o.pluginTimeout, Log: o.logger, EnvKeys: o.envKeys})
+	p.life, p.endLife = context.WithCancel(context.Background())
+	p.cni = libcni.NewCNIConfigWithCacheDir(o.binDirs, o.cacheDir, p.exec)
+	p.conf = netconf.Open(netconf.Config{
+		ConfDir: o.confDir, BinDirs: o.binDirs, DefaultNetwork: o.defaultNetwork,
+		Watch: o.watch, PollInterval: o.pollInterval, Log: o.logger, Exec: p.exec,
+		NewFSWatcher: o.newFSWatcher,
+	})
+	return p, nil
+}
+
+// Name returns CNIPluginName.
+func (p *Plugin) Name() string { return CNIPluginName }
+
+// GetDefaultNetworkName returns the current default network's name, or ""
+// when none is loaded.
+func (p *Plugin) GetDefaultNetworkName() string {
+	if set, _ := p.conf.Current(context.Background()); set.Default != nil {
+		return set.Default.Name
+	}
+	return ""
+}
+
+// Networks returns a view of the loaded configuration: every network with
+// its file, version and plugin types, the default, and every skipped file
+// with the reason. Its Changed channel closes when the view goes stale. It
+// encodes to JSON.
+func (p *Plugin) Networks() NetworkSet {
+	set, _ := p.conf.Current(context.Background())
+	return set.Info()
+}
+
+// Shutdown stops the watcher and waits for its goroutine. It may be called
+// more than once; pod operations keep working with the last configuration.
+func (p *Plugin) Shutdown() error {
+	p.endLife()
+	p.conf.Close()
+	return nil
+}

@@ -1,0 +1,117 @@
+package ocicni
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/netplumb/ocicni/internal/netconf"
+	"github.com/netplumb/ocicni/internal/pluginexec"
+)
+
+// Status reports whether pods can be set up; see CNIPlugin.
+func (p *Plugin) Status() error {
+	return p.StatusWithContext(context.Background())
+}
+
+// StatusWithContext returns nil when the default network is loaded, every
+// plugin binary of its chain is present, and (for cniVersion 1.1.0) the
+// plugins' STATUS verb reports ready. Otherwise the error matches
+// ErrNotReady and says what an operator should fix.
+func (p *Plugin) StatusWithContext(ctx context.Context) error {
+	set, err := p.conf.Current(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNotReady, err)
+	}
+	return p.statusOf(ctx, set)
+}
+
+// statusOf is StatusWithContext for one snapshot.
+func (p *Plugin) statusOf(ctx context.Context, set *netconf.Set) error {
+	if set.Default == nil {
+		return notReadyError(set)
+	}
+	for _, t := range set.Default.Types {
+		if _, _, err := pluginexec.Find(t, set.BinDirs); err != nil {
+			return fmt.Errorf("%w: default network %q: %w", ErrNotReady, set.Default.Name, err)
+		}
+	}
+	sctx, cancel := context.WithTimeout(ctx, defaultStatusTimeout)
+	defer cancel()
+	if err := p.cni.GetStatusNetworkList(sctx, set.Default.List); err != nil {
+		return fmt.Errorf("%w: default network %q: plugin STATUS: %w", ErrNotReady, set.Default.Name, pluginexec.ContextError(sctx, err))
+	}
+	return nil
+}
+
+// notReadyError explains why there is no default network.
+func notReadyError(set *netconf.Set) error {
+	var b strings.Builder
+	switch {
+	case set.DirErr != nil:
+		fmt.Fprintf(&b, "cannot read CNI configuration directory %s: %v", set.ConfDir, set.DirErr)
+	case set.WantDefault != "" && len(set.Ordered) > 0:
+		fmt.Fprintf(&b, "default network %q not found in %s (loaded: %s)", set.WantDefault, set.ConfDir, loadedNames(set))
+	case set.WantDefault != "":
+		fmt.Fprintf(&b, "default network %q not found: no valid CNI configuration file in %s. Has your network provider started?", set.WantDefault, set.ConfDir)
+	default:
+		fmt.Fprintf(&b, "no valid CNI configuration file in %s. Has your network provider started?", set.ConfDir)
+	}
+	for _, s := range set.Skipped {
+		fmt.Fprintf(&b, "; skipped %s: %s", s.File, s.Reason)
+	}
+	return fmt.Errorf("%w: %w: %s", ErrNotReady, ErrNoDefaultNetwork, b.String())
+}
+
+func loadedNames(set *netconf.Set) string {
+	names := make([]string, len(set.Ordered))
+	for i, n := range set.Ordered {
+		names[i] = n.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// WaitReady blocks until Status returns nil, ctx ends (the error then
+// matches ctx.Err() and ErrNotReady), or the plugin is shut down (the error
+// matches ErrShutdown, also when Shutdown came before the call). While
+// watching it wakes on every configuration change; otherwise, and to re-ask
+// the plugins' STATUS, it checks again every second.
+func (p *Plugin) WaitReady(ctx context.Context) error {
+	const retry = time.Second
+	for {
+		// One snapshot serves both the verdict and the channel to wait on,
+		// so a change between the two cannot be missed, and the
+		// directories are scanned once per round, not twice.
+		set, err := p.conf.Current(ctx)
+		if err != nil {
+			err = fmt.Errorf("%w: %w", ErrNotReady, err)
+		} else {
+			err = p.statusOf(ctx, set)
+		}
+		select {
+		case <-p.life.Done():
+			if err == nil {
+				return ErrShutdown
+			}
+			return fmt.Errorf("%w: %w", ErrShutdown, err)
+		default:
+		}
+		if err == nil {
+			return nil
+		}
+		t := time.NewTimer(retry)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(ctx.Err(), err)
+		case <-p.life.Done():
+			t.Stop()
+			return fmt.Errorf("%w: %w", ErrShutdown, err)
+		case <-set.Changed():
+			t.Stop()
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,97 @@
+package ocicni
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/netplumb/ocicni/internal/pluginexec"
+)
+
+// SetUpPod attaches the pod to its networks; see CNIPlugin.
+func (p *Plugin) SetUpPod(pod PodNetwork) ([]NetResult, error) {
+	return p.SetUpPodWithContext(context.Background(), pod)
+}
+
+// SetUpPodWithContext attaches the pod to its networks (the default network
+// when pod.Networks is empty), bringing up lo in the pod's netns meanwhile.
+// When any network fails, every network of the call, the failing one
+// included, gets a DEL in reverse order before the error returns, even if
+// ctx was cancelled. Results are in attach order.
+func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) ([]NetResult, error) {
+	if err := validateSetup(&pod); err != nil {
+		return nil, err
+	}
+	set, err := p.conf.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	atts, err := p.planSetup(set, &pod)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := p.lockPod(ctx, pod.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	for _, a := range atts {
+		if _, err := os.Lstat(p.cachePath(a.name, pod.ID, a.ifname)); err == nil {
+			return nil, fmt.Errorf("%w: network %q on %s for pod %s (sandbox %s); tear the pod down before setting it up again",
+				ErrAlreadyAttached, a.name, a.ifname, podName(&pod), pod.ID)
+		}
+	}
+	// The order key is taken under the pod lock, so two setups of one
+	// sandbox are ordered as they really ran.
+	base := p.order.next(len(atts))
+	for _, a := range atts {
+		a.rt.CapabilityArgs[attachIndexKey] = base + int64(a.index)
+	}
+	// lo comes up while the plugins run: it needs no plugin and no plugin
+	// needs it, and the netlink round trip into the pod's netns would
+	// otherwise add to every setup's latency.
+	loDone := make(chan error, 1)
+	go func() { loDone <- bringUpLoopback(pod.NetNS) }()
+	results := make([]NetResult, len(atts))
+	n, err := p.forEachNetwork(ctx, &pod, "add", atts, forwardStopAtFirst, func(ctx context.Context, a *attachment) error {
+		res, err := p.cni.AddNetworkList(ctx, a.list, a.rt)
+		if err != nil {
+			return pluginexec.ContextError(ctx, err)
+		}
+		results[a.index] = NetResult{Result: res, NetAttachment: NetAttachment{Name: a.name, Ifname: a.ifname}}
+		return nil
+	})
+	if loErr := <-loDone; loErr != nil && err == nil {
+		err = fmt.Errorf("pod %s: bringing up lo in %s: %w", podName(&pod), pod.NetNS, loErr)
+	}
+	if err == nil {
+		return results, nil
+	}
+	if rbErr := p.rollback(ctx, &pod, atts[:n]); rbErr != nil {
+		return nil, fmt.Errorf("%w; rollback also failed: %w", err, rbErr)
+	}
+	return nil, err
+}
+
+// rollback DELs, in reverse, the attachments a failed setup touched. A
+// failed ADD must be followed by a DEL (CNI spec), and the caller's context
+// may be the reason it failed, so the DELs run on a detached context. A DEL
+// that fails leaves a record, so a later teardown or GC retries it.
+func (p *Plugin) rollback(ctx context.Context, pod *PodNetwork, atts []*attachment) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	_, err := p.forEachNetwork(rctx, pod, "del", atts, reverseKeepGoing, func(ctx context.Context, a *attachment) error {
+		err := p.cni.DelNetworkList(ctx, a.list, a.rt)
+		if err != nil {
+			if rerr := p.recordPendingDel(a); rerr != nil {
+				p.log.WithFields(pluginexec.LogFields(ctx)).WithError(rerr).Error("cannot record the failed rollback in the cache; this attachment may leak")
+			}
+		}
+		return pluginexec.ContextError(ctx, err)
+	})
+	if err != nil {
+		p.log.WithFields(podFields(pod)).WithError(err).Error("rollback of failed pod network setup failed")
+	}
+	return err
+}

@@ -1,0 +1,48 @@
+package types
+
+import "errors"
+
+// Sentinel errors. Every error the library returns that belongs to one of
+// these classes matches it with errors.Is, however deeply it is wrapped.
+var (
+	// ErrNotReady means the plugin cannot set up pods yet: there is no
+	// default network, one of its plugins is missing, or the CNI STATUS
+	// verb reported it not ready. Status and SetUpPod return it.
+	ErrNotReady = errors.New("CNI network not ready")
+
+	// ErrNoDefaultNetwork means no valid configuration names the default
+	// network. It always comes together with ErrNotReady.
+	ErrNoDefaultNetwork = errors.New("no default CNI network")
+
+	// ErrNetworkNotFound means a PodNetwork named a network that is not
+	// loaded.
+	ErrNetworkNotFound = errors.New("CNI network not found")
+
+	// ErrInvalidPodNetwork means the PodNetwork was refused before any
+	// plugin ran: a bad sandbox ID, interface name, address, port, netns
+	// path or argument value.
+	ErrInvalidPodNetwork = errors.New("invalid pod network")
+
+	// ErrPluginTimeout means a plugin was killed because its deadline (the
+	// caller's, or the plugin default set with WithPluginTimeout) passed.
+	// The error also matches context.DeadlineExceeded.
+	ErrPluginTimeout = errors.New("CNI plugin timed out")
+
+	// ErrPluginNotFound means a plugin binary named by a configuration is
+	// not in any plugin directory, or is not executable.
+	ErrPluginNotFound = errors.New("CNI plugin binary not found")
+
+	// ErrInvalidPluginOutput means a plugin exited but its output was not
+	// a CNI result or error: garbage, nothing, or a crash by signal.
+	ErrInvalidPluginOutput = errors.New("CNI plugin produced invalid output")
+
+	// ErrAlreadyAttached means SetUpPod was asked to attach a network and
+	// interface that the result cache says the sandbox already has (or still
+	// owes a DEL for). Running ADD again would fail in most plugins, and the
+	// rollback would then remove the working attachment; tear down first.
+	ErrAlreadyAttached = errors.New("network already attached to the sandbox")
+
+	// ErrShutdown means the plugin was shut down before the call.
+	ErrShutdown = errors.New("CNI plugin shut down")
+)
+
