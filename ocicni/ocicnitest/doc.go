@@ -25,6 +25,9 @@
 //     ctx.Err() (and ocicni.ErrPluginTimeout for a deadline passed while a
 //     plugin ran); Shutdown may be called more than once.
 //
+// Because it refuses what the real plugin refuses, a pod's NetNS must be
+// a network namespace file; /proc/self/ns/net serves any test.
+//
 // Each network hands out addresses from its own /24 (see New), so results
 // are the same on every run. Failures, hangs and readiness are scripted
 // with Fault and SetNetworks, and every call is recorded for inspection
