@@ -267,6 +267,14 @@ func TestE2EReadyReportsPluginStatus(t *testing.T) {
 	}
 }
 
+func TestE2EReadyWaitReturnsOnceReady(t *testing.T) {
+	e := newE2E(t)
+	cmd, lines := e.start("ready", "--wait", "--timeout", "2m")
+	e.writeConf(e.confDir, "10-noop.conflist", `{"cniVersion": "1.0.0", "name": "late", "plugins": [{"type": "noop"}]}`)
+	waitLine(t, lines, "ready: default network late", 30*time.Second)
+	exitsZero(t, cmd, lines)
+}
+
 func TestE2EWatchPrintsChanges(t *testing.T) {
 	e := newE2E(t)
 	e.writeConf(e.confDir, "10-first.conflist", `{"cniVersion": "1.0.0", "name": "first", "plugins": [{"type": "noop"}]}`)
@@ -297,12 +305,18 @@ func TestE2EWatchPrintsChanges(t *testing.T) {
 	exitsZeroOn(t, cmd, lines, syscall.SIGINT)
 }
 
-// exitsZeroOn signals the watch and waits, bounded, for it to exit 0.
+// exitsZeroOn signals the process and waits, bounded, for it to exit 0.
 func exitsZeroOn(t *testing.T, cmd *exec.Cmd, lines <-chan string, sig syscall.Signal) {
 	t.Helper()
 	if err := cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
+	exitsZero(t, cmd, lines)
+}
+
+// exitsZero waits, bounded, for the process to exit 0, draining its output.
+func exitsZero(t *testing.T, cmd *exec.Cmd, lines <-chan string) {
+	t.Helper()
 	done := make(chan error, 1)
 	go func() {
 		for range lines {
@@ -312,10 +326,10 @@ func exitsZeroOn(t *testing.T, cmd *exec.Cmd, lines <-chan string, sig syscall.S
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("watch after %v: %v, want exit 0", sig, err)
+			t.Fatalf("%s: %v, want exit 0", cmd, err)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatalf("watch still running 30s after %v", sig)
+		t.Fatalf("%s still running after 30s", cmd)
 	}
 }
 
