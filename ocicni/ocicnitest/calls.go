@@ -88,3 +88,19 @@ func (p *Plugin) end(c *Call, err error) {
 	defer p.mu.Unlock()
 	c.Done, c.Err = true, err
 }
+
+// ResetCalls forgets the calls that have returned, so a long test or a
+// benchmark does not keep every call it ever made. Calls still running
+// stay recorded.
+func (p *Plugin) ResetCalls() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	running := p.calls[:0]
+	for _, c := range p.calls {
+		if !c.Done {
+			running = append(running, c)
+		}
+	}
+	clear(p.calls[len(running):])
+	p.calls = running
+}
