@@ -20,7 +20,7 @@ not loaded are listed with the reason, in words an operator can act on.`,
 	}
 }
 
-func runList(ctx context.Context, inv *invocation) error {
+func runList(_ context.Context, inv *invocation) error {
 	p, err := inv.newPlugin(false)
 	if err != nil {
 		return err
