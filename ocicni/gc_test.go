@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -176,5 +178,128 @@ func TestGCWaitsForInFlightAdd(t *testing.T) {
 	want := []string{"ADD slow c1 eth0", "DEL slow c1 eth0", "GC slow"}
 	if ev := events(t, log); !reflect.DeepEqual(ev, want) {
 		t.Fatalf("plugin calls = %v\nwant %v", ev, want)
+	}
+}
+
+// An attachment made under a configuration with disableGC stays when the
+// operator later turns GC back on. GC skipped it but left it out of the
+// valid attachments it handed libcni, whose GCNetworkList then DEL'd it
+// with the current configuration, against both the cached disableGC and
+// the rule that an attachment is removed by the plugins that added it.
+func TestGCKeepsAttachmentCachedWithDisableGC(t *testing.T) {
+	e := newEnv(t)
+	log := e.newLog()
+	conf, _ := e.noopConf(debug.Debug{ReportResult: resultFor("1.1.0", "10.0.0.1")}, log, nil)
+	e.writeList("10-n.conflist", "n", "1.1.0", map[string]any{"disableGC": true}, conf)
+	p := e.plugin(WithWatch(false))
+	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}); err != nil {
+		t.Fatal(err)
+	}
+	e.writeList("10-n.conflist", "n", "1.1.0", nil, conf)
+	if err := p.GC(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if ev, want := events(t, log), []string{"ADD n c1 eth0", "GC n"}; !reflect.DeepEqual(ev, want) {
+		t.Fatalf("plugin calls = %v, want %v", ev, want)
+	}
+	if c := e.cacheFiles(); !reflect.DeepEqual(c, []string{"n-c1-eth0"}) {
+		t.Fatalf("cache after GC = %v", c)
+	}
+}
+
+// A corrupt cache file of a network that is no longer configured cannot be
+// acted on, and GC used to warn about it on every run; it now says so
+// once, and again only if the file goes and comes back.
+func TestGCReportsUnresolvableCacheFileOnce(t *testing.T) {
+	e := newEnv(t)
+	e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.1", "")
+	p := e.plugin(WithWatch(false))
+	results := filepath.Join(e.cache, "results")
+	if err := os.MkdirAll(results, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(results, "gone-sb9-eth0")
+	write := func() {
+		if err := os.WriteFile(file, []byte("{truncated"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const msg = "cannot tell which network a corrupt cache file belongs to"
+	write()
+	for i := 0; i < 3; i++ {
+		if err := p.GC(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.countLog(msg); n != 1 {
+		t.Fatalf("warned %d times over three GCs, want once", n)
+	}
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.GC(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	write()
+	if err := p.GC(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.countLog(msg); n != 2 {
+		t.Fatalf("warned %d times, want again once the file came back", n)
+	}
+	if _, err := os.Stat(file); err != nil {
+		t.Fatalf("GC removed the file it cannot act on: %v", err)
+	}
+}
+
+// A setup that arrives while GC holds its lock gives up when its own
+// context ends, instead of waiting for the GC however long it runs, and
+// runs no plugin.
+func TestSetUpWaitingForGCHonoursContext(t *testing.T) {
+	e := newFaultEnv(t)
+	log := e.logFile("f.log")
+	e.writeList("10-f.conflist", "f", "1.0.0", nil, faultyPlugin(log, nil))
+	p := e.plugin(WithWatch(false))
+	if _, err := p.SetUpPod(PodNetwork{ID: "old", NetNS: testutil.NewNetNS(t)}); err != nil {
+		t.Fatal(err)
+	}
+	e.control(map[string]any{"faults": map[string]string{"DEL": "hang"}})
+	gcCtx, stopGC := context.WithCancel(context.Background())
+	gcDone := make(chan error, 1)
+	go func() { gcDone <- p.GC(gcCtx, nil) }()
+	defer func() {
+		stopGC()
+		<-gcDone
+	}()
+	testutil.Eventually(t, 10*time.Second, func() bool {
+		return slices.Contains(faultyLog(t, log), "DEL old eth0")
+	}, "GC never started its DEL")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	setupDone := make(chan error, 1)
+	go func() {
+		_, err := p.SetUpPodWithContext(ctx, PodNetwork{ID: "new", NetNS: testutil.NewNetNS(t)})
+		setupDone <- err
+	}()
+	var err error
+	testutil.Eventually(t, 5*time.Second, func() bool {
+		select {
+		case err = <-setupDone:
+			return true
+		default:
+			return false
+		}
+	}, "SetUpPod waited for the GC past its own deadline")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("SetUpPod err = %v, want context.DeadlineExceeded", err)
+	}
+	select {
+	case err := <-gcDone:
+		t.Fatalf("GC ended (%v) before the check; the test proves nothing", err)
+	default:
+	}
+	if l := faultyLog(t, log); slices.ContainsFunc(l, func(s string) bool { return strings.Contains(s, " new ") }) {
+		t.Fatalf("a plugin ran for the abandoned setup: %v", l)
 	}
 }

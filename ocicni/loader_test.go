@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/containernetworking/cni/plugins/test/noop/debug"
 
@@ -221,5 +222,26 @@ func TestLoadEchoesDisableFlags(t *testing.T) {
 	set := e.plugin(WithWatch(false)).Networks()
 	if len(set.Networks) != 1 || !set.Networks[0].DisableCheck || !set.Networks[0].DisableGC {
 		t.Fatalf("networks = %+v, want disableCheck and disableGC set", set.Networks)
+	}
+}
+
+// A load looks each plugin binary up once, however many files name it. It
+// used to do so per file, and since a timed-out VERSION is not remembered
+// (the binary may only have been slow), a plugin that hangs on VERSION
+// held a reload up once for every file naming it.
+func TestLoadAsksHangingBinaryOncePerLoad(t *testing.T) {
+	e := newFaultEnv(t)
+	e.control(map[string]any{"faults": map[string]string{"VERSION": "hang"}})
+	for _, n := range []string{"a", "b", "c"} {
+		e.writeList("10-"+n+".conflist", n, "1.0.0", nil, faultyPlugin(e.logFile(n+".log"), nil))
+	}
+	p := e.plugin(WithWatch(false), WithPluginTimeout(300*time.Millisecond))
+	before := p.conf.Stats().VersionExecs
+	p.conf.Reload()
+	if n := p.conf.Stats().VersionExecs - before; n != 1 {
+		t.Fatalf("%d VERSION execs of the hanging plugin in one load, want 1", n)
+	}
+	if s := currentSet(p).Skipped; len(s) != 3 {
+		t.Fatalf("skipped %v, want all three files", s)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -268,5 +270,83 @@ func TestFailedReloadKeepsTeardown(t *testing.T) {
 				t.Fatalf("cache after teardown = %v", got)
 			}
 		})
+	}
+}
+
+// A caller that gives up must not poison the configuration: without a
+// watcher, the reload an operation triggers used to run its VERSION execs
+// on the caller's context, so a cancelled caller got the new network
+// recorded as skipped ("did not answer VERSION: context canceled"), and
+// since the directories then looked unchanged, every later operation kept
+// that verdict until some unrelated file changed.
+func TestReloadIgnoresCallerCancellation(t *testing.T) {
+	e := newEnv(t)
+	p := e.plugin(WithWatch(false))
+	if err := p.Status(); err == nil {
+		t.Fatal("ready with an empty conf dir")
+	}
+	e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.1", "")
+	waitScanSettled(t, p)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = p.StatusWithContext(ctx)
+
+	if err := p.Status(); err != nil {
+		t.Fatalf("a cancelled caller's reload left the network unusable: %v", err)
+	}
+	if s := p.Networks().Skipped; len(s) != 0 {
+		t.Fatalf("skipped files after a cancelled caller: %v", s)
+	}
+}
+
+// Without a watcher, the operation that finds the directories changed
+// reloads, and a new binary's VERSION exec may take up to versionTimeout.
+// Another operation that needs the same reload used to wait for it
+// whatever its own deadline; it now gives up when its context ends.
+func TestWaitForAnotherReloadHonoursContext(t *testing.T) {
+	e := newFaultEnv(t)
+	e.noopNet("10-a.conflist", "a", "1.0.0", "10.0.0.1", "")
+	p := e.plugin(WithWatch(false), WithPluginTimeout(5*time.Second))
+	e.control(map[string]any{"faults": map[string]string{"VERSION": "hang"}})
+	e.writeList("20-b.conflist", "b", "1.0.0", nil, faultyPlugin(e.logFile("b.log"), nil))
+
+	firstDone := make(chan struct{})
+	go func() {
+		_ = p.Status()
+		close(firstDone)
+	}()
+	bin := filepath.Join(e.binDir, "faulty")
+	testutil.Eventually(t, 5*time.Second, func() bool { return len(processesOf(t, bin)) > 0 },
+		"the first operation's reload never exec'd VERSION")
+	defer func() {
+		for _, pid := range processesOf(t, bin) {
+			if n, err := strconv.Atoi(pid); err == nil {
+				_ = syscall.Kill(n, syscall.SIGKILL)
+			}
+		}
+		<-firstDone
+	}()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	second := make(chan error, 1)
+	go func() { second <- p.StatusWithContext(ctx) }()
+	var err error
+	testutil.Eventually(t, 2*time.Second, func() bool {
+		select {
+		case err = <-second:
+			return true
+		default:
+			return false
+		}
+	}, "Status waited for another operation's reload past its own deadline")
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, ErrNotReady) {
+		t.Fatalf("Status err = %v, want ErrNotReady and context.DeadlineExceeded", err)
+	}
+	select {
+	case <-firstDone:
+		t.Fatal("the first reload ended before the check; the test proves nothing")
+	default:
 	}
 }

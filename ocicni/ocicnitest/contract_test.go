@@ -427,6 +427,31 @@ func runContract(t *testing.T, newSubject func(*testing.T) *subject) {
 		}
 	})
 
+	t.Run("GCWaitsForSetUpAndGivesUpWithContext", func(t *testing.T) {
+		s := newSubject(t)
+		s.hang(netA, ocicnitest.VerbAdd)
+		pod := s.pod("web")
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.plugin.SetUpPodWithContext(ctx, pod)
+			done <- err
+		}()
+		testutil.Eventually(t, 30*time.Second, func() bool { return len(s.ops(pod.ID)) > 0 }, "the ADD did not start")
+		gctx, gcancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer gcancel()
+		if err := s.plugin.GC(gctx, nil); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("GC during a setup = %v, want it to wait and give up with its context", err)
+		}
+		cancel()
+		<-done
+		s.clear()
+		if err := s.plugin.GC(context.Background(), nil); err != nil {
+			t.Fatalf("GC once the setup ended = %v", err)
+		}
+	})
+
 	t.Run("ShutdownIdempotentAndPodsStillWork", func(t *testing.T) {
 		s := newSubject(t)
 		for range 2 {

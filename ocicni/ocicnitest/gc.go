@@ -16,7 +16,7 @@ import (
 // "gc" for a DEL) are joined and GC never stops early. A nil or ID-less
 // entry in validPods is refused with ocicni.ErrInvalidPodNetwork before
 // anything is deleted. GC waits for pod operations in flight, and new ones
-// wait for it.
+// wait for it; either wait ends with the waiter's context.
 func (p *Plugin) GC(ctx context.Context, validPods []*ocicni.PodNetwork) error {
 	c := p.begin("GC", nil)
 	err := p.gc(ctx, c, validPods)

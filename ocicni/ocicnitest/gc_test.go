@@ -5,7 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	cnitypes "github.com/containernetworking/cni/pkg/types"
 
@@ -33,27 +32,5 @@ func TestGCFailuresKeepGoingAndKeepWhatFailed(t *testing.T) {
 	}
 	if got := err.Error(); !strings.Contains(got, `GC of network "b"`) {
 		t.Fatalf("GC = %q, want the GC verb's failure on b joined too", got)
-	}
-}
-
-// GC waits for a pod operation in flight, and gives up with its context.
-func TestGCWaitsForPodOperations(t *testing.T) {
-	p := ocicnitest.New(ocicnitest.WithFaults(ocicnitest.Fault{Verb: ocicnitest.VerbAdd, Hang: true}))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := p.SetUpPodWithContext(ctx, fakePod("stuck"))
-		done <- err
-	}()
-	waitStep(t, p, "stuck", ocicnitest.VerbAdd)
-	gctx, gcancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
-	defer gcancel()
-	if err := p.GC(gctx, nil); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("GC during a setup = %v, want it to wait and give up with its context", err)
-	}
-	cancel()
-	<-done
-	if err := p.GC(context.Background(), nil); err != nil {
-		t.Fatal(err)
 	}
 }
