@@ -12,6 +12,11 @@
 //	results, err := netselect.SetUp(ctx, plugin, pod, sel)
 //	status, err := sel.Status(results)
 //
+// Teardown needs nothing from this package: TearDownPod with the sandbox
+// ID and netns (the result cache knows every attachment), or with the pod
+// Apply returns. A status call works the same way, and its results give
+// the same annotation through Status.
+//
 // Parse refuses everything it can before any plugin runs: a malformed
 // entry is an *EntryError matching ocicni.ErrInvalidPodNetwork, a name
 // that resolves to no loaded network one matching ocicni.ErrNetworkNotFound.
@@ -34,6 +39,17 @@
 // namespace, n resolves to "n" only. The status annotation names the
 // attachment "ns/n" (or "n" without a namespace), as multus does.
 //
+// # Default route
+//
+// An entry's default-route lists gateways, at most one per address family
+// and, across the selection, at most one entry per family. After every
+// ADD succeeded, SetUp makes each the only default route of its family in
+// the pod's main routing table, through that entry's interface. The
+// status annotation's gateway lists follow: the chosen interface lists the
+// requested gateway, the others lose their default-route gateways of that
+// family. "default": true marks the default network's attachment, as
+// multus marks the cluster network, wherever the default route goes.
+//
 // # Runtime settings
 //
 // ips, mac, infiniband-guid, deviceID, portMappings and bandwidth become
@@ -43,4 +59,12 @@
 // included) may carry none of them. cni-args has no counterpart in
 // RuntimeConfig and is refused when non-empty, rather than silently
 // dropped.
+//
+// # Limits
+//
+// Networks are the runtime's loaded CNI configurations; there are no
+// NetworkAttachmentDefinition objects to fetch. The status carries no
+// device-info, since CNI results have no place for it, and mtu only when
+// the plugin reports one. The annotation that replaces the cluster
+// default network (v1.multus-cni.io/default-network) is not read.
 package netselect
