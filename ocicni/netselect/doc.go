@@ -35,9 +35,10 @@
 // resolves to the loaded network "ns.n" when there is one, and to "n"
 // otherwise. A Kubernetes namespace never contains a dot, so "ns.n" is
 // unambiguous, and an operator can give one namespace its own variant of
-// a network while every other namespace shares the plain one. Without a
-// namespace, n resolves to "n" only. The status annotation names the
-// attachment "ns/n" (or "n" without a namespace), as multus does.
+// a network while every other namespace shares the plain one. With no
+// namespace at all (neither the entry's nor the pod's), n resolves to "n"
+// only. The status annotation names the attachment "ns/n" (or "n" without
+// a namespace), as multus does.
 //
 // # Default route
 //
