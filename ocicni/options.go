@@ -7,6 +7,10 @@ import (
 	"github.com/containernetworking/cni/pkg/invoke"
 	"github.com/fsnotify/fsnotify"
 	"github.com/sirupsen/logrus"
+	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
+	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 )
 
 const (
@@ -45,6 +49,8 @@ type options struct {
 	pluginTimeout  time.Duration
 	kubernetesArgs bool
 	envKeys        []string // nil: plugins get the whole environment
+	tracerProvider trace.TracerProvider
+	meterProvider  metric.MeterProvider
 
 	// newFSWatcher creates the inotify watcher. It is a field so tests can
 	// hold on to the watcher and feed its error channel; nothing else sets
@@ -65,6 +71,8 @@ func defaultOptions() options {
 		pluginTimeout:  DefaultPluginTimeout,
 		kubernetesArgs: true,
 		newFSWatcher:   fsnotify.NewWatcher,
+		tracerProvider: tracenoop.NewTracerProvider(),
+		meterProvider:  metricnoop.NewMeterProvider(),
 	}
 }
 

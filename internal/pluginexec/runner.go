@@ -29,6 +29,7 @@ type Runner struct {
 	timeout time.Duration
 	log     logrus.FieldLogger
 	env     envFilter
+	tel     Telemetry
 }
 
 var _ invoke.Exec = (*Runner)(nil)
@@ -45,6 +46,8 @@ type Config struct {
 	// EnvKeys, when not nil, limits the environment a plugin receives to
 	// PATH, the CNI_* variables and these keys.
 	EnvKeys []string
+	// Telemetry receives a span and a duration for every exec.
+	Telemetry Telemetry
 }
 
 // New returns a Runner for cfg.
@@ -53,15 +56,23 @@ func New(cfg Config) *Runner {
 	if log == nil {
 		log = logrus.New()
 	}
-	return &Runner{inner: cfg.Inner, timeout: cfg.Timeout, log: log, env: newEnvFilter(cfg.EnvKeys)}
+	return &Runner{inner: cfg.Inner, timeout: cfg.Timeout, log: log, env: newEnvFilter(cfg.EnvKeys), tel: cfg.Telemetry.orNoop()}
 }
 
 // ExecPlugin runs one plugin and returns its stdout. When ctx ends first
 // the error matches ctx's error (and ErrPluginTimeout for a deadline), and
-// the plugin's process group is gone before it returns.
+// the plugin's process group is gone before it returns. Each exec is a
+// span, child of the span ctx carries.
 func (r *Runner) ExecPlugin(ctx context.Context, pluginPath string, stdinData []byte, environ []string) ([]byte, error) {
 	name := filepath.Base(pluginPath)
 	cmd := envValue(environ, "CNI_COMMAND")
+	ctx, span := r.tel.startExec(ctx, name, cmd, stdinData, environ)
+	out, err := r.exec(ctx, name, cmd, pluginPath, stdinData, environ)
+	span.end(err)
+	return out, err
+}
+
+func (r *Runner) exec(ctx context.Context, name, cmd, pluginPath string, stdinData []byte, environ []string) ([]byte, error) {
 	what := fmt.Sprintf("plugin %s (%s)", name, cmd)
 	if r.timeout > 0 {
 		var cancel context.CancelFunc
