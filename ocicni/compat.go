@@ -1,6 +1,8 @@
 package ocicni
 
 import (
+	"github.com/sirupsen/logrus"
+
 	"github.com/netplumb/ocicni/types"
 )
 
@@ -48,19 +50,21 @@ const (
 // changes) and returns a ready-to-use CNIPlugin. defaultNetName may be empty,
 // in which case the first valid file in confDir is the default. It does not
 // fail because confDir is empty or missing: Status reports that instead.
+// Like cri-o/ocicni, it logs to logrus's standard logger, so a runtime that
+// swaps the import keeps its CNI log lines; New logs only to WithLogger.
 func InitCNI(defaultNetName, confDir string, binDirs ...string) (CNIPlugin, error) {
-	return New(WithDefaultNetwork(defaultNetName), WithConfDir(confDir), WithBinDirs(binDirs...))
+	return New(WithDefaultNetwork(defaultNetName), WithConfDir(confDir), WithBinDirs(binDirs...), WithLogger(logrus.StandardLogger()))
 }
 
 // InitCNIWithCache is InitCNI with libcni's result cache at cacheDir instead
-// of DefaultCacheDir.
+// of DefaultCacheDir. It logs to logrus's standard logger, as InitCNI does.
 func InitCNIWithCache(defaultNetName, confDir, cacheDir string, binDirs ...string) (CNIPlugin, error) {
-	return New(WithDefaultNetwork(defaultNetName), WithConfDir(confDir), WithCacheDir(cacheDir), WithBinDirs(binDirs...))
+	return New(WithDefaultNetwork(defaultNetName), WithConfDir(confDir), WithCacheDir(cacheDir), WithBinDirs(binDirs...), WithLogger(logrus.StandardLogger()))
 }
 
 // InitCNINoInotify is InitCNIWithCache without a directory watcher: each
 // operation first reloads if the directories' listings or file stamps
-// changed.
+// changed. It logs to logrus's standard logger, as InitCNI does.
 func InitCNINoInotify(defaultNetName, confDir, cacheDir string, binDirs ...string) (CNIPlugin, error) {
-	return New(WithDefaultNetwork(defaultNetName), WithConfDir(confDir), WithCacheDir(cacheDir), WithBinDirs(binDirs...), WithWatch(false))
+	return New(WithDefaultNetwork(defaultNetName), WithConfDir(confDir), WithCacheDir(cacheDir), WithBinDirs(binDirs...), WithWatch(false), WithLogger(logrus.StandardLogger()))
 }

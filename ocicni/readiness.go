@@ -2,7 +2,6 @@ package ocicni
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -20,7 +19,9 @@ func (p *Plugin) Status() error {
 // plugin binary of its chain is present, and (for cniVersion 1.1.0) the
 // plugins' STATUS verb reports ready. Otherwise the error matches
 // ErrNotReady and says what an operator should fix.
-func (p *Plugin) StatusWithContext(ctx context.Context) error {
+func (p *Plugin) StatusWithContext(ctx context.Context) (err error) {
+	ctx, span := p.tel.startOp(ctx, "ready", nil)
+	defer span.endOp(&err)
 	set, err := p.conf.Current(ctx)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNotReady, err)
@@ -62,8 +63,36 @@ func notReadyError(set *netconf.Set) error {
 	for _, s := range set.Skipped {
 		fmt.Fprintf(&b, "; skipped %s: %s", s.File, s.Reason)
 	}
-	return fmt.Errorf("%w: %w: %s", ErrNotReady, ErrNoDefaultNetwork, b.String())
+	err := fmt.Errorf("%w: %w: %s", ErrNotReady, ErrNoDefaultNetwork, b.String())
+	var causes []error
+	switch {
+	case set.DirErr != nil:
+		causes = []error{set.DirErr}
+	case set.WantDefault != "":
+		if skip := set.SkipReason(set.WantDefault); skip != nil {
+			causes = []error{skip}
+		}
+	case len(set.Ordered) == 0:
+		// Any skipped network would have been the default.
+		causes = set.SkipCauses()
+	}
+	if len(causes) == 0 {
+		return err
+	}
+	return &causedError{err: err, causes: causes}
 }
+
+// causedError is err, whose text already tells the causes, made to match
+// them too: a message saying a plugin binary is missing then matches
+// ErrPluginNotFound, one saying the conf dir does not exist fs.ErrNotExist.
+type causedError struct {
+	err    error
+	causes []error
+}
+
+func (e *causedError) Error() string { return e.err.Error() }
+
+func (e *causedError) Unwrap() []error { return append([]error{e.err}, e.causes...) }
 
 func loadedNames(set *netconf.Set) string {
 	names := make([]string, len(set.Ordered))
@@ -105,7 +134,7 @@ func (p *Plugin) WaitReady(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return errors.Join(ctx.Err(), err)
+			return fmt.Errorf("waiting for the network: %w: %w", ctx.Err(), err)
 		case <-p.life.Done():
 			t.Stop()
 			return fmt.Errorf("%w: %w", ErrShutdown, err)

@@ -47,7 +47,9 @@ func validateSetup(pod *PodNetwork) error {
 		return invalidf("pod %s: no network namespace path given", podName(pod))
 	}
 	if err := checkNetNS(pod.NetNS); err != nil {
-		return invalidf("pod %s: %v", podName(pod), err)
+		// %w keeps the cause, so a netns that is gone matches
+		// fs.ErrNotExist as well as ErrInvalidPodNetwork.
+		return fmt.Errorf("%w: pod %s: %w", ErrInvalidPodNetwork, podName(pod), err)
 	}
 	for name, rc := range pod.RuntimeConfig {
 		if err := validateRuntimeConfig(name, rc); err != nil {

@@ -1,6 +1,7 @@
 package netconf
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,7 +70,7 @@ func parseConf(path string, data []byte) (*libcni.NetworkConfigList, error) {
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, fmt.Errorf("is not a JSON object: %w", err)
+		return nil, fmt.Errorf("is not a JSON object: %w", withPosition(data, err))
 	}
 	_, hasPlugins := raw["plugins"]
 	_, hasType := raw["type"]
@@ -125,4 +126,20 @@ func checkVersion(v string) error {
 			v, strings.Join(version.All.SupportedVersions(), ", "))
 	}
 	return nil
+}
+
+// withPosition prefixes a JSON syntax error with the line and column of
+// the offending character, since encoding/json gives only a byte offset
+// and an operator fixes a file in an editor. Other errors pass unchanged.
+func withPosition(data []byte, err error) error {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		return err
+	}
+	// Offset counts the bytes read, the offending one included.
+	at := min(max(int(se.Offset)-1, 0), len(data))
+	lineStart := bytes.LastIndexByte(data[:at], '\n') + 1
+	line := bytes.Count(data[:at], []byte{'\n'}) + 1
+	col := utf8.RuneCount(data[lineStart:at]) + 1
+	return fmt.Errorf("line %d, column %d: %w", line, col, err)
 }
