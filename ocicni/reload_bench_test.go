@@ -129,6 +129,45 @@ func BenchmarkWatchToReady(b *testing.B) {
 		b.ReportMetric(float64(median(lat).Microseconds())/1000, "ms-median")
 		b.ReportMetric(float64(p.conf.Stats().VersionExecs-execs)/float64(len(lat)), "execs/op")
 	})
+	// "after-removal": as "back-to-back", but the new file lands a few
+	// milliseconds after the old one was removed, without waiting for the
+	// removal to be reloaded: a delete-then-create replacement. The round
+	// ends when the new network is the default.
+	b.Run("after-removal", func(b *testing.B) {
+		conf, staging := b.TempDir(), b.TempDir()
+		bin := testutil.LinkPlugins(b, "noop")
+		p := benchPlugin(b, WithConfDir(conf), WithBinDirs(bin))
+		testutil.Eventually(b, waitFor, func() bool { return p.conf.Stats().Reloads >= 2 }, "watcher never armed")
+		dst := filepath.Join(conf, "10-net.conflist")
+		if err := os.WriteFile(dst, confBytes("net", "1.0.0"), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		waitView(b, p, func(v NetworkSet) bool { return v.Default == "net" })
+		var lat []time.Duration
+		execs := p.conf.Stats().VersionExecs
+		for i := 0; b.Loop(); i++ {
+			b.StopTimer()
+			want := fmt.Sprintf("net%d", i)
+			src := filepath.Join(staging, "net.conflist")
+			if err := os.WriteFile(src, confBytes(want, "1.0.0"), 0o644); err != nil {
+				b.Fatal(err)
+			}
+			if err := os.Remove(dst); err != nil {
+				b.Fatal(err)
+			}
+			time.Sleep(3 * time.Millisecond)
+			b.StartTimer()
+
+			start := time.Now()
+			if err := os.Rename(src, dst); err != nil {
+				b.Fatal(err)
+			}
+			waitView(b, p, func(v NetworkSet) bool { return v.Default == want })
+			lat = append(lat, time.Since(start))
+		}
+		b.ReportMetric(float64(median(lat).Microseconds())/1000, "ms-median")
+		b.ReportMetric(float64(p.conf.Stats().VersionExecs-execs)/float64(len(lat)), "execs/op")
+	})
 }
 
 // BenchmarkReloadCached500 measures one reload of a conf dir of 500 files

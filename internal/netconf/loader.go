@@ -45,8 +45,11 @@ type binaryCheck struct {
 }
 
 // load reads and validates every configuration file. It never fails as a
-// whole: unreadable or invalid files are recorded as skipped with a reason.
-func (l *loader) load(ctx context.Context) *Set {
+// whole: unreadable or invalid files are recorded as skipped with a reason,
+// except that a file prev loaded which is now empty or does not parse, but
+// changed within settleWindow, keeps prev's network until it settles (see
+// keepSettling). prev is the snapshot in force, nil on the first load.
+func (l *loader) load(ctx context.Context, prev *Set) *Set {
 	l.cache.beginLoad()
 	defer l.cache.endLoad()
 	l.bins = map[string]binaryCheck{}
@@ -65,12 +68,21 @@ func (l *loader) load(ctx context.Context) *Set {
 		set.DirErr = err
 	}
 	sig := sha256.New()
+	now := time.Now()
 	for _, e := range entries {
 		if !slices.Contains(confExtensions, filepath.Ext(e.Name())) {
 			continue
 		}
 		path := filepath.Join(l.confDir, e.Name())
 		n, hash, err := l.loadFile(ctx, path)
+		if err != nil {
+			if kept, until, ok := keepSettling(prev, path, err, now); ok {
+				n, hash, err = kept, kept.key, nil
+				if until.After(set.settleAt) {
+					set.settleAt = until
+				}
+			}
+		}
 		fmt.Fprintf(sig, "%s\x00%x\x00", path, hash)
 		if err == nil {
 			if prev, dup := set.byName[n.Name]; dup {
@@ -126,7 +138,7 @@ func (l *loader) loadFile(ctx context.Context, path string) (*Network, [sha256.S
 		return parseConf(path, data)
 	})
 	if err != nil {
-		return nil, key, err
+		return nil, key, parseFailure{err}
 	}
 	// From here on a failure still returns n, so a setup that names the
 	// network can be told why it was skipped.
@@ -145,6 +157,7 @@ func (l *loader) loadFile(ctx context.Context, path string) (*Network, [sha256.S
 		}
 	}
 	copy(key[:], h.Sum(nil))
+	n.key = key
 	return n, key, nil
 }
 

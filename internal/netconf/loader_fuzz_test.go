@@ -42,7 +42,7 @@ func FuzzLoadConf(f *testing.F) {
 		}
 		goodFile := testutil.WriteJSON(t, dir, "99-good.conflist", `{"cniVersion":"1.0.0","name":"good","plugins":[{"type":"faulty"}]}`)
 		l := &loader{confDir: dir, binDirs: []string{binDir}, exec: exec, cache: cache, log: quiet}
-		set := l.load(context.Background())
+		set := l.load(context.Background(), nil)
 
 		if n := len(set.Ordered) + len(set.Skipped); n != 2 {
 			t.Fatalf("%d files loaded or skipped, want 2", n)

@@ -1,6 +1,9 @@
 package netconf
 
 import (
+	"crypto/sha256"
+	"time"
+
 	"github.com/containernetworking/cni/libcni"
 
 	"github.com/netplumb/ocicni/types"
@@ -13,6 +16,10 @@ type Network struct {
 	File  string
 	List  *libcni.NetworkConfigList
 	Types []string // plugin types in chain order
+
+	// key is what the file and its plugin binaries hashed to when it
+	// was loaded, so a load that keeps the network signs it the same.
+	key [sha256.Size]byte
 }
 
 // Set is an immutable snapshot of the loaded configuration. A reload
@@ -38,11 +45,24 @@ type Set struct {
 	// nothing.
 	signature string
 	changed   chan struct{}
+	// settleAt is when the files this load kept at their last valid
+	// version, while they settle, are to be read again; zero when none.
+	settleAt time.Time
 }
 
 // Lookup returns the loaded network called name, or nil.
 func (s *Set) Lookup(name string) *Network {
 	return s.byName[name]
+}
+
+// byFile returns the loaded network defined by file, or nil.
+func (s *Set) byFile(file string) *Network {
+	for _, n := range s.Ordered {
+		if n.File == file {
+			return n
+		}
+	}
+	return nil
 }
 
 // SkipReason says why a file that defines network name was skipped, or

@@ -40,8 +40,11 @@ type Config struct {
 // that only reloads take (a channel rather than a mutex so that a caller
 // can stop waiting for another's reload when its context ends); reloadSlot
 // is held across the VERSION execs of new plugin binaries, which are
-// bounded by versionTimeout and by Close. No lock of this package is held
-// while a pod's plugin runs.
+// bounded by versionTimeout and by Close. The watcher runs its reloads on
+// a goroutine of their own, one at a time, so that it keeps taking events
+// while one holds reloadSlot. lastScan and settleAt are written by the
+// reload holding reloadSlot and read without it. No lock of this package is
+// held while a pod's plugin runs.
 type Source struct {
 	cfg     Config
 	log     logrus.FieldLogger
@@ -50,6 +53,9 @@ type Source struct {
 
 	reloadSlot chan struct{}
 	lastScan   atomic.Value // the fingerprint the current snapshot was loaded at
+	// settleAt is when the files the last load kept while they settle
+	// are to be read again (Unix nanoseconds), 0 when it kept none.
+	settleAt atomic.Int64
 
 	// life is cancelled by Close. Reloads run on it rather than on a
 	// caller's context: a caller giving up must not make a plugin's
@@ -64,6 +70,9 @@ type Source struct {
 type Stats struct {
 	// Reloads is the number of watcher-driven reloads so far.
 	Reloads int64
+	// Events is the number of relevant inotify events the watcher has
+	// received so far; it says that a change has reached the watcher.
+	Events int64
 	// VersionExecs is the number of VERSION execs so far.
 	VersionExecs int64
 	// Watching is set when a goroutine follows the directories.
@@ -121,6 +130,7 @@ func (s *Source) Stats() Stats {
 	if s.watch != nil {
 		st.Watching = true
 		st.Reloads = s.watch.reloads.Load()
+		st.Events = s.watch.events.Load()
 		st.Polling = s.watch.polling.Load()
 	}
 	return st
@@ -172,13 +182,19 @@ func (s *Source) reloadLocked(ctx context.Context) {
 	if s.checksDirs() {
 		scan, racy = s.scanDirs()
 	}
-	set := s.loader.load(ctx)
+	set := s.loader.load(ctx, s.current.Load())
 	if ctx.Err() != nil {
 		return
 	}
-	if racy {
+	var settleAt int64
+	if !set.settleAt.IsZero() {
+		settleAt = set.settleAt.UnixNano()
+	}
+	s.settleAt.Store(settleAt)
+	if racy || settleAt != 0 {
 		// A file changed so recently that a further change may not show
-		// in the fingerprint: have the next caller load again.
+		// in the fingerprint, or a file was kept at its last valid version
+		// until it settles: have the next caller load again.
 		scan = ""
 	}
 	s.lastScan.Store(scan)
@@ -228,9 +244,10 @@ func (s *Source) Reload() {
 }
 
 // Settled reports whether no entry of the directories changed so recently
-// that its stamp cannot be trusted to show a further change; until then a
-// caller checking the fingerprint reloads whatever it says.
+// that its stamp cannot be trusted to show a further change, and no file
+// is kept at its last valid version while it settles; until then a caller
+// checking the fingerprint reloads whatever it says.
 func (s *Source) Settled() bool {
 	_, racy := s.scanDirs()
-	return !racy
+	return !racy && time.Now().UnixNano() >= s.settleAt.Load()
 }

@@ -12,15 +12,6 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-const (
-	// foldQuiet is how long the watcher waits for a burst to go quiet
-	// before its one follow-up reload; the first event of a burst is acted
-	// on at once, so this adds no latency to a single change.
-	foldQuiet = 10 * time.Millisecond
-	// foldMax bounds how long a never-ending burst can defer a reload.
-	foldMax = 100 * time.Millisecond
-)
-
 // watcher reloads the configuration when the conf dir, a plugin dir, or the
 // directory of a symlinked configuration's target changes, or when any of
 // them is created, removed, renamed or re-pointed (seen through the
@@ -28,22 +19,34 @@ const (
 // If the inotify watcher errors it is rebuilt; if inotify cannot be had, or
 // a directory that matters cannot be watched, the watcher polls the
 // directories' fingerprint instead.
+//
+// An event reloads at once when no reload is running. The reload runs on a
+// goroutine of its own, so the run goroutine keeps taking events meanwhile;
+// whatever arrives during it sets dirty, and all of it is folded into one
+// follow-up reload as soon as that reload ends. There is no quiet window to
+// wait out: a change is never delayed by more than the reload in progress.
 type watcher struct {
 	s       *Source
 	polling atomic.Bool // set once inotify proved unavailable
 	stopCh  chan struct{}
-	wg      sync.WaitGroup
+	wg      sync.WaitGroup // the run goroutine and the reload in flight
+	reloads atomic.Int64   // reloads done, with watches synced after, for Stats
+	events  atomic.Int64   // relevant events received, for Stats
+	done    chan struct{}  // the reload in flight ended; capacity 1
 
 	// Owned by the run goroutine.
 	fsw     *fsnotify.Watcher
 	watched map[string]uint64 // dir -> inode when added
 	wanted  map[string]bool   // dirs whose every event matters
 	paths   []string          // dirs whose ancestors' events matter
-	reloads atomic.Int64      // reloads done, with watches synced after, for Stats
+	busy    bool              // a reload is in flight
+	dirty   bool              // an event arrived while it was
+	resyncs int               // reloads in a row asked for by added watches
+	settle  *time.Timer       // re-reads files kept while they settle
 }
 
 func newWatcher(s *Source) *watcher {
-	return &watcher{s: s, stopCh: make(chan struct{})}
+	return &watcher{s: s, stopCh: make(chan struct{}), done: make(chan struct{}, 1)}
 }
 
 func (w *watcher) start() {
@@ -51,6 +54,8 @@ func (w *watcher) start() {
 	go w.run()
 }
 
+// stop ends the run goroutine and waits for it and for the reload in
+// flight, which the Source's cancelled life cuts short.
 func (w *watcher) stop() {
 	close(w.stopCh)
 	w.wg.Wait()
@@ -58,6 +63,9 @@ func (w *watcher) stop() {
 
 func (w *watcher) run() {
 	defer w.wg.Done()
+	w.settle = time.NewTimer(time.Hour)
+	w.settle.Stop()
+	defer w.settle.Stop()
 	defer func() {
 		if w.fsw != nil {
 			w.fsw.Close()
@@ -71,6 +79,13 @@ func (w *watcher) run() {
 		select {
 		case <-w.stopCh:
 			return
+		case <-w.done:
+			if err := w.reloaded(); err != nil {
+				w.poll(err)
+				return
+			}
+		case <-w.settle.C:
+			w.kick()
 		case ev, ok := <-w.fsw.Events:
 			if !ok {
 				if err := w.rearm(errors.New("event channel closed")); err != nil {
@@ -80,20 +95,15 @@ func (w *watcher) run() {
 				continue
 			}
 			if w.relevant(ev) {
-				if err := w.burst(); err != nil {
-					w.poll(err)
-					return
-				}
+				w.events.Add(1)
+				w.kick()
 			}
 		case err, ok := <-w.fsw.Errors:
 			if ok && errors.Is(err, fsnotify.ErrEventOverflow) {
 				// Events were lost but the watches stand: one reload
 				// catches up with whatever happened.
 				w.s.log.WithError(err).Warn("inotify queue overflowed; reloading CNI configuration")
-				if err := w.burst(); err != nil {
-					w.poll(err)
-					return
-				}
+				w.kick()
 				continue
 			}
 			if !ok {
@@ -107,7 +117,9 @@ func (w *watcher) run() {
 	}
 }
 
-// arm creates the inotify watcher and sets up the watches.
+// arm creates the inotify watcher and reloads; the watches are set up when
+// that reload ends, and since files may have landed before they existed,
+// another reload follows.
 func (w *watcher) arm() error {
 	fsw, err := w.s.cfg.NewFSWatcher()
 	if err != nil {
@@ -115,7 +127,8 @@ func (w *watcher) arm() error {
 	}
 	w.fsw = fsw
 	w.watched = map[string]uint64{}
-	return w.syncAndReload()
+	w.kick()
+	return nil
 }
 
 // rearm replaces a failed inotify watcher; a change that happened while it
@@ -149,65 +162,57 @@ func (w *watcher) poll(cause error) {
 	}
 }
 
-// burst reloads at once, then folds whatever else arrives until the burst
-// goes quiet into one more reload, and repeats while events keep coming.
-// An error means a directory that matters cannot be watched (typically the
-// watches are exhausted), so the caller must fall back to polling.
-func (w *watcher) burst() error {
-	for {
-		if err := w.syncAndReload(); err != nil {
-			return err
-		}
-		if !w.fold() {
-			return nil
-		}
+// kick starts a reload, or, while one is in flight, marks that another
+// must follow it.
+func (w *watcher) kick() {
+	if w.busy {
+		w.dirty = true
+		return
 	}
-}
-
-// fold waits for the burst to go quiet and reports whether any relevant
-// event arrived in the meantime.
-func (w *watcher) fold() bool {
-	dirty := false
-	deadline := time.NewTimer(foldMax)
-	defer deadline.Stop()
-	quiet := time.NewTimer(foldQuiet)
-	defer quiet.Stop()
-	for {
-		select {
-		case <-w.stopCh:
-			return false
-		case ev, ok := <-w.fsw.Events:
-			if !ok {
-				// The run loop sees the closed channel next and re-arms,
-				// which reloads: reloading here would only try to add
-				// watches to a closed watcher.
-				return false
-			}
-			if w.relevant(ev) {
-				dirty = true
-				quiet.Reset(foldQuiet)
-			}
-		case <-quiet.C:
-			return dirty
-		case <-deadline.C:
-			return dirty
-		}
-	}
-}
-
-// syncAndReload reloads, then makes the watches match what the new
-// configuration needs. When a watch was added (a directory appeared), it
-// reloads again, since files may have landed before the watch existed. It
-// fails only when a directory exists but cannot be watched.
-func (w *watcher) syncAndReload() error {
-	for i := 0; ; i++ {
+	w.busy, w.dirty = true, false
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
 		w.s.reload(w.s.life)
-		added, err := w.sync()
-		w.reloads.Add(1)
-		if err != nil || !added || i >= 3 {
-			return err
-		}
+		w.done <- struct{}{}
+	}()
+}
+
+// reloaded makes the watches match what the reloaded configuration needs,
+// then starts the follow-up reload if one is due: because events arrived
+// meanwhile, or because a watch was added (a directory appeared) and files
+// may have landed in it before the watch existed. It fails only when a
+// directory exists but cannot be watched.
+func (w *watcher) reloaded() error {
+	w.busy = false
+	added, err := w.sync()
+	w.reloads.Add(1)
+	if err != nil {
+		return err
 	}
+	w.armSettle()
+	switch {
+	case added && w.resyncs < 3:
+		w.resyncs++
+		w.kick()
+	case w.dirty:
+		w.resyncs = 0
+		w.kick()
+	default:
+		w.resyncs = 0
+	}
+	return nil
+}
+
+// armSettle schedules a reload for when the files the last reload kept
+// while they settle are to be read again, or cancels it when none are kept.
+func (w *watcher) armSettle() {
+	at := w.s.settleAt.Load()
+	if at == 0 {
+		w.settle.Stop()
+		return
+	}
+	w.settle.Reset(time.Until(time.Unix(0, at)))
 }
 
 // sync computes the directories to watch and adds or removes watches.
