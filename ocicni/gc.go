@@ -22,7 +22,9 @@ import (
 // (in the cached or current configuration) are left alone. GC never runs
 // at the same time as a setup or teardown. It keeps going past failures and
 // returns them joined; a nil entry in validPods is refused up front.
-func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) error {
+func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
+	ctx, span := p.tel.startOp(ctx, "gc", nil, attrValidPods.Int(len(validPods)))
+	defer span.endOp(&err)
 	valid := map[string]bool{}
 	for i, pod := range validPods {
 		if pod == nil {

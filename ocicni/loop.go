@@ -37,7 +37,9 @@ func (p *Plugin) forEachNetwork(ctx context.Context, pod *PodNetwork, op string,
 			a = atts[len(atts)-1-i]
 		}
 		visited++
-		err := fn(pluginexec.WithLogFields(ctx, attachFields(pod, a)), a)
+		nctx, span := p.tel.startNetwork(ctx, op, a)
+		err := fn(pluginexec.WithLogFields(nctx, attachFields(pod, a)), a)
+		span.end(err)
 		if err == nil {
 			continue
 		}

@@ -34,6 +34,7 @@ type Plugin struct {
 	exec *pluginexec.Runner
 	cni  *libcni.CNIConfig
 	conf *netconf.Source
+	tel  *telemetry
 
 	pods *podLocks
 	gc   *gcGate
@@ -67,7 +68,12 @@ func New(opts ...Option) (*Plugin, error) {
 		pods: newPodLocks(),
 		gc:   newGCGate(),
 	}
-	p.exec = pluginexec.New(pluginexec.Config{Inner: o.exec, Timeout: o.pluginTimeout, Log: o.logger, EnvKeys: o.envKeys})
+	tel, err := newTelemetry(&o)
+	if err != nil {
+		return nil, err
+	}
+	p.tel = tel
+	p.exec = pluginexec.New(pluginexec.Config{Inner: o.exec, Timeout: o.pluginTimeout, Log: o.logger, EnvKeys: o.envKeys, Telemetry: tel.exec})
 	p.life, p.endLife = context.WithCancel(context.Background())
 	p.cni = libcni.NewCNIConfigWithCacheDir(o.binDirs, o.cacheDir, p.exec)
 	p.conf = netconf.Open(netconf.Config{
@@ -75,6 +81,10 @@ func New(opts ...Option) (*Plugin, error) {
 		Watch: o.watch, PollInterval: o.pollInterval, Log: o.logger, Exec: p.exec,
 		NewFSWatcher: o.newFSWatcher,
 	})
+	if err := tel.observe(p.conf); err != nil {
+		p.Shutdown()
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -104,5 +114,6 @@ func (p *Plugin) Networks() NetworkSet {
 func (p *Plugin) Shutdown() error {
 	p.endLife()
 	p.conf.Close()
+	p.tel.close()
 	return nil
 }

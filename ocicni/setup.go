@@ -18,7 +18,9 @@ func (p *Plugin) SetUpPod(pod PodNetwork) ([]NetResult, error) {
 // When any network fails, every network of the call, the failing one
 // included, gets a DEL in reverse order before the error returns, even if
 // ctx was cancelled. Results are in attach order.
-func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) ([]NetResult, error) {
+func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []NetResult, err error) {
+	ctx, span := p.tel.startOp(ctx, "setup", &pod)
+	defer span.endOp(&err)
 	if err := validateSetup(&pod); err != nil {
 		return nil, err
 	}
@@ -84,6 +86,7 @@ func (p *Plugin) rollback(ctx context.Context, pod *PodNetwork, atts []*attachme
 	_, err := p.forEachNetwork(rctx, pod, "del", atts, reverseKeepGoing, func(ctx context.Context, a *attachment) error {
 		err := p.cni.DelNetworkList(ctx, a.list, a.rt)
 		if err != nil {
+			p.tel.owedDel(ctx, a.name)
 			if rerr := p.recordPendingDel(a); rerr != nil {
 				p.log.WithFields(pluginexec.LogFields(ctx)).WithError(rerr).Error("cannot record the failed rollback in the cache; this attachment may leak")
 			}

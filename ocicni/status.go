@@ -20,7 +20,9 @@ func (p *Plugin) GetPodNetworkStatus(pod PodNetwork) ([]NetResult, error) {
 // runs CHECK, and returns its error if the plugins find the attachment
 // broken. The result is the cached ADD result or, where none exists, the
 // addresses read from the interface inside the pod's netns.
-func (p *Plugin) GetPodNetworkStatusWithContext(ctx context.Context, pod PodNetwork) ([]NetResult, error) {
+func (p *Plugin) GetPodNetworkStatusWithContext(ctx context.Context, pod PodNetwork) (_ []NetResult, err error) {
+	ctx, span := p.tel.startOp(ctx, "status", &pod)
+	defer span.endOp(&err)
 	if err := validateID(&pod); err != nil {
 		return nil, err
 	}

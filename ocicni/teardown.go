@@ -19,7 +19,9 @@ func (p *Plugin) TearDownPod(pod PodNetwork) error {
 // failures and returns them joined; a failed DEL leaves its cache entry so a
 // later call can retry. Tearing down twice, or with an empty or deleted
 // netns path, succeeds.
-func (p *Plugin) TearDownPodWithContext(ctx context.Context, pod PodNetwork) error {
+func (p *Plugin) TearDownPodWithContext(ctx context.Context, pod PodNetwork) (err error) {
+	ctx, span := p.tel.startOp(ctx, "teardown", &pod)
+	defer span.endOp(&err)
 	if err := validateID(&pod); err != nil {
 		return err
 	}
