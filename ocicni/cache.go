@@ -51,28 +51,62 @@ func (p *Plugin) cachePath(network, id, ifname string) string {
 }
 
 // readCache returns the cache entries of sandbox id (all sandboxes when id
-// is empty) sorted by attach order, corrupt ones included.
+// is empty) sorted by attach order, corrupt ones included. For one sandbox
+// it reads only the files the index names for it, so its cost does not grow
+// with the other sandboxes' entries; only when the index knows none does it
+// list the directory, in case another process wrote the cache meanwhile.
 func (p *Plugin) readCache(id string) ([]*cacheEntry, error) {
 	dir := p.resultsDir()
-	files, err := os.ReadDir(dir)
+	var names []string
+	if id != "" {
+		var err error
+		if names, err = p.index.lookup(dir, id); err != nil {
+			return nil, fmt.Errorf("reading CNI cache %s: %w", dir, err)
+		}
+	}
+	if len(names) == 0 {
+		all, err := listCacheDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		p.index.reset(all)
+		names = all
+	}
+	var out []*cacheEntry
+	for _, name := range names {
+		e := parseCacheFile(filepath.Join(dir, name), id)
+		if e != nil {
+			out = append(out, e)
+		} else if id != "" {
+			p.index.dropIfGone(dir, name)
+		}
+	}
+	sortByAttachOrder(out)
+	return out, nil
+}
+
+// listCacheDir lists the entries of the results directory, leaving out the
+// temporary files of writeDurably. A missing directory holds nothing.
+func listCacheDir(dir string) ([]string, error) {
+	f, err := os.Open(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading CNI cache %s: %w", dir, err)
 	}
-	var out []*cacheEntry
-	for _, f := range files {
-		if strings.HasPrefix(f.Name(), ".") {
-			continue // a temporary file of recordPendingDel
-		}
-		e := parseCacheFile(filepath.Join(dir, f.Name()), id)
-		if e != nil {
-			out = append(out, e)
+	defer f.Close()
+	all, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("reading CNI cache %s: %w", dir, err)
+	}
+	names := all[:0]
+	for _, n := range all {
+		if !strings.HasPrefix(n, ".") {
+			names = append(names, n)
 		}
 	}
-	sortByAttachOrder(out)
-	return out, nil
+	return names, nil
 }
 
 // parseCacheFile reads one cache file. It returns nil for a file that does
@@ -90,6 +124,9 @@ func parseCacheFile(path, id string) *cacheEntry {
 		e.network, e.id, e.ifname = name[:i], id, name[i+len(sep):]
 	}
 	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
 	if err != nil {
 		e.err = err
 		return keepIfKnown(e, id)
@@ -115,8 +152,8 @@ func parseCacheFile(path, id string) *cacheEntry {
 	if v, ok := ci.CapabilityArgs[attachIndexKey].(float64); ok {
 		e.index = int64(v)
 	}
-	if _, err := libcni.ConfListFromBytes(ci.Config); err != nil || len(ci.Config) == 0 {
-		e.err = fmt.Errorf("cached configuration is unusable: %v", err)
+	if _, err := listFromCachedConfig(ci.Config); err != nil {
+		e.err = fmt.Errorf("cached configuration is unusable: %w", err)
 	}
 	return e
 }
@@ -149,61 +186,39 @@ func sortByAttachOrder(es []*cacheEntry) {
 	})
 }
 
-// pendingDelKey marks a cache entry written by the library, not libcni:
-// the record of an attachment whose ADD failed and whose rollback DEL failed
-// too. libcni caches only successful ADDs, so without it nothing would ever
-// retry that DEL, which the CNI spec requires.
-const pendingDelKey = "io.github.netplumb.ocicni/pending-del"
-
-// recordPendingDel makes sure a later teardown or GC retries the DEL of a.
-// An entry libcni wrote (a successful ADD) already does; otherwise one is
-// written in libcni's format with an empty result, atomically, so a crash
-// cannot leave half a file.
-func (p *Plugin) recordPendingDel(a *attachment) error {
-	path := p.cachePath(a.name, a.rt.ContainerID, a.ifname)
-	if _, err := os.Stat(path); err == nil {
-		return nil
-	}
-	caps := make(map[string]any, len(a.rt.CapabilityArgs)+1)
-	for k, v := range a.rt.CapabilityArgs {
-		caps[k] = v
-	}
-	caps[pendingDelKey] = true
-	data, err := json.Marshal(struct {
-		cachedInfo
-		Result map[string]any `json:"result"`
-	}{
-		cachedInfo: cachedInfo{
-			Kind: libcni.CNICacheV1, ContainerID: a.rt.ContainerID, Config: a.list.Bytes,
-			IfName: a.ifname, NetworkName: a.name, NetNS: a.rt.NetNS, CniArgs: a.rt.Args, CapabilityArgs: caps,
-		},
-		Result: map[string]any{"cniVersion": a.list.CNIVersion},
-	})
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".pending-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
 // cachedList returns the configuration list stored with the entry.
 func (e *cacheEntry) cachedList() (*libcni.NetworkConfigList, error) {
 	if e.err != nil {
 		return nil, e.err
 	}
-	return libcni.ConfListFromBytes(e.config)
+	return listFromCachedConfig(e.config)
+}
+
+// listFromCachedConfig parses the configuration stored in a cache entry:
+// a list, as libcni's AddNetworkList writes, or a single plugin, as its
+// AddNetwork (and so cri-o/ocicni's single-network path) writes, which is
+// run as a list of one.
+func listFromCachedConfig(config []byte) (*libcni.NetworkConfigList, error) {
+	if len(config) == 0 {
+		return nil, errors.New("no configuration stored")
+	}
+	var probe struct {
+		Plugins json.RawMessage `json:"plugins"`
+		Type    string          `json:"type"`
+	}
+	if err := json.Unmarshal(config, &probe); err != nil {
+		return nil, err
+	}
+	if probe.Plugins == nil && probe.Type != "" {
+		conf, err := libcni.ConfFromBytes(config)
+		if err != nil {
+			return nil, err
+		}
+		return libcni.ConfListFromConf(conf)
+	}
+	list, err := libcni.ConfListFromBytes(config)
+	if err == nil && len(list.Plugins) == 0 {
+		err = errors.New("no plugins in the stored configuration")
+	}
+	return list, err
 }

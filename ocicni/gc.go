@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/containernetworking/cni/libcni"
 	cnitypes "github.com/containernetworking/cni/pkg/types"
@@ -14,18 +16,31 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
+// defaultGCWorkers bounds how many stale sandboxes GC tears down at once.
+// The plugin execs are the cost and host-local serialises on a file lock,
+// so a few in flight keep the CPUs busy without swamping a small node.
+const defaultGCWorkers = 8
+
 // GC removes every cached attachment whose sandbox is not among validPods,
-// then sends the CNI GC verb (cniVersion >= 1.1.0) to every loaded network
-// with the attachments that remain. Stale attachments are DEL'd with the
-// configuration cached at ADD time, so attachments of networks whose file
-// has since been removed are cleaned up too. Networks with disableGC set
-// (in the cached or current configuration) are left alone. GC never runs
-// at the same time as a setup or teardown. It keeps going past failures and
-// returns them joined; a nil entry in validPods is refused up front.
+// then sends the CNI GC verb (cniVersion >= 1.1.0) to every loaded network.
+//
+// Stale attachments are torn down sandbox by sandbox as TearDownPod would
+// (under the sandbox's lock, in reverse attach order, with the
+// configuration cached at ADD and the current one as a fallback), several
+// sandboxes at once, while other pods keep being set up and torn down.
+// Attachments of networks whose file is gone are cleaned up too; those
+// whose cached or current configuration sets disableGC stay. Only the GC
+// verb itself excludes ADD and DEL, as the CNI spec asks; the attachments
+// it reports as valid are those of validPods (the default network on eth0
+// for a pod that names none, as cri-o/ocicni computes them) together with
+// everything still cached, so a running pod whose cache entry was lost is
+// not freed by a plugin's GC. One GC runs at a time. GC keeps going past
+// failures and returns them joined; a nil or ID-less entry in validPods,
+// or one with an invalid interface name, is refused up front. Every wait
+// ends with ctx.
 func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 	ctx, span := p.tel.startOp(ctx, "gc", nil, attrValidPods.Int(len(validPods)))
 	defer span.endOp(&err)
-	valid := map[string]bool{}
 	for i, pod := range validPods {
 		if pod == nil {
 			return invalidf("validPods[%d] is nil", i)
@@ -33,52 +48,45 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 		if pod.ID == "" {
 			return invalidf("validPods[%d] has no sandbox ID", i)
 		}
-		valid[pod.ID] = true
 	}
 	set, err := p.conf.Current(ctx)
 	if err != nil {
 		return err
 	}
-
-	if err := p.gc.lock(ctx); err != nil {
-		return fmt.Errorf("waiting for in-flight pod operations before GC: %w", err)
+	validAtts, err := validAttachments(set, validPods)
+	if err != nil {
+		return err
 	}
-	defer p.gc.unlock()
+	select {
+	case p.gcRun <- struct{}{}:
+		defer func() { <-p.gcRun }()
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for another GC to finish: %w", ctx.Err())
+	}
 
 	entries, err := p.readCache("")
 	if err != nil {
 		return err
 	}
-	var errs []error
-	remaining := map[string][]cnitypes.GCAttachment{}
-	unresolved := map[string]bool{}
+	errs := p.collectStale(ctx, set, p.staleSandboxes(set, entries, validPods))
+
+	if err := p.gc.lock(ctx); err != nil {
+		return errors.Join(append(errs, fmt.Errorf("waiting for in-flight pod operations before the GC verb: %w", err))...)
+	}
+	defer p.gc.unlock()
+	// Whatever is cached now is still attached as far as anyone knows: a
+	// valid pod, one set up since GC started, or a stale one whose DEL
+	// failed or that disableGC keeps.
+	entries, err = p.readCache("")
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
 	for _, e := range entries {
 		p.resolveCorruptName(set, e)
-		if e.network == "" {
-			// Nothing can act on it until its network is configured
-			// again, so say so once, not on every GC.
-			unresolved[e.file] = true
-			if !p.gcUnresolved[e.file] {
-				p.log.WithFields(logrus.Fields{"cache_file": e.file, "error": e.err}).Warn("GC: cannot tell which network a corrupt cache file belongs to; leaving it")
-			}
-			continue
-		}
-		gca := cnitypes.GCAttachment{ContainerID: e.id, IfName: e.ifname}
-		if valid[e.id] {
-			remaining[e.network] = append(remaining[e.network], gca)
-			continue
-		}
-		gone, err := p.gcEntry(ctx, set, e)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		if !gone {
-			// Still attached as far as anyone knows: keep it out of
-			// libcni's stale-attachment DELs and the plugins' GC.
-			remaining[e.network] = append(remaining[e.network], gca)
+		if e.network != "" {
+			validAtts.add(e.network, e.id, e.ifname)
 		}
 	}
-	p.gcUnresolved = unresolved
 	for _, n := range set.Ordered {
 		if n.List.DisableGC {
 			continue
@@ -87,9 +95,10 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 			continue
 		}
 		gctx := pluginexec.WithLogFields(ctx, logrus.Fields{"network": n.Name})
-		// Every stale attachment of n was handled above, so libcni finds
-		// none left to DEL and only sends the GC verb.
-		args := &libcni.GCArgs{ValidAttachments: remaining[n.Name]}
+		// Every stale attachment of n was handled above and all that is
+		// cached is in the list, so libcni finds none left to DEL and only
+		// sends the GC verb.
+		args := &libcni.GCArgs{ValidAttachments: validAtts[n.Name]}
 		if err := p.cni.GCNetworkList(gctx, n.List, args); err != nil {
 			errs = append(errs, fmt.Errorf("GC of network %q: %w", n.Name, pluginexec.ContextError(gctx, err)))
 		}
@@ -97,23 +106,140 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 	return errors.Join(errs...)
 }
 
-// gcEntry DELs one stale attachment, preferring its cached configuration,
-// and reports whether it is gone. One whose cached or current configuration
-// sets disableGC stays.
-func (p *Plugin) gcEntry(ctx context.Context, set *netconf.Set, e *cacheEntry) (bool, error) {
-	pod := &PodNetwork{ID: e.id, NetNS: pickNetNS("", e.netns)}
-	a := p.fromCache(p.log, set, pod, e, 0)
-	if a.list == nil {
-		return false, &OpError{Op: "gc", Pod: e.id, ID: e.id, Network: e.network, Ifname: e.ifname,
-			Err: fmt.Errorf("%w: cache entry %s is unusable (%v) and the network is no longer configured", ErrNetworkNotFound, e.file, e.err)}
+// gcAttachments holds, per network, the attachments GC reports as valid.
+type gcAttachments map[string][]cnitypes.GCAttachment
+
+func (g gcAttachments) add(network, id, ifname string) {
+	a := cnitypes.GCAttachment{ContainerID: id, IfName: ifname}
+	if !slices.Contains(g[network], a) {
+		g[network] = append(g[network], a)
 	}
-	if a.list.DisableGC || (a.net != nil && a.net.List.DisableGC) {
-		return false, nil
+}
+
+// validAttachments lists what validPods are attached to: each named
+// network on its planned interface, or the default network on eth0.
+func validAttachments(set *netconf.Set, validPods []*PodNetwork) (gcAttachments, error) {
+	out := gcAttachments{}
+	for i, pod := range validPods {
+		if len(pod.Networks) == 0 {
+			if set.Default != nil {
+				out.add(set.Default.Name, pod.ID, DefaultInterfaceName)
+			}
+			continue
+		}
+		ifnames, err := planIfnames(pod.Networks)
+		if err != nil {
+			return nil, fmt.Errorf("validPods[%d]: %w", i, err)
+		}
+		for j, n := range pod.Networks {
+			out.add(n.Name, pod.ID, ifnames[j])
+		}
 	}
-	_, err := p.forEachNetwork(ctx, pod, "gc", []*attachment{a}, reverseKeepGoing, func(ctx context.Context, a *attachment) error {
-		return pluginexec.ContextError(ctx, p.cni.DelNetworkList(ctx, a.list, a.rt))
-	})
-	return err == nil, err
+	return out, nil
+}
+
+// staleSandboxes returns, in cache order, the sandboxes with an attachment
+// whose sandbox is not valid. A corrupt entry that cannot be tied to a
+// network is reported once, not on every GC; it needs the gcRun token.
+func (p *Plugin) staleSandboxes(set *netconf.Set, entries []*cacheEntry, validPods []*PodNetwork) []string {
+	valid := map[string]bool{}
+	for _, pod := range validPods {
+		valid[pod.ID] = true
+	}
+	seen := map[string]bool{}
+	var stale []string
+	unresolved := map[string]bool{}
+	for _, e := range entries {
+		p.resolveCorruptName(set, e)
+		if e.network == "" {
+			unresolved[e.file] = true
+			if !p.gcUnresolved[e.file] {
+				p.log.WithFields(logrus.Fields{"cache_file": e.file, "error": e.err}).Warn("GC: cannot tell which network a corrupt cache file belongs to; leaving it")
+			}
+			continue
+		}
+		if !valid[e.id] && !seen[e.id] {
+			seen[e.id] = true
+			stale = append(stale, e.id)
+		}
+	}
+	p.gcUnresolved = unresolved
+	return stale
+}
+
+// collectStale tears the stale sandboxes down, a few at a time, and
+// returns the failures. It stops handing out sandboxes once ctx ends.
+func (p *Plugin) collectStale(ctx context.Context, set *netconf.Set, ids []string) []error {
+	var (
+		mu   sync.Mutex // guards errs
+		errs []error
+		wg   sync.WaitGroup
+	)
+	work := make(chan string)
+	for range min(p.opts.gcWorkers, len(ids)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range work {
+				if serrs := p.collectSandbox(ctx, set, id); len(serrs) > 0 {
+					mu.Lock()
+					errs = append(errs, serrs...)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+feed:
+	for _, id := range ids {
+		select {
+		case work <- id:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		errs = append(errs, fmt.Errorf("GC stopped: %w", err))
+	}
+	return errs
+}
+
+// collectSandbox DELs every cached attachment of one stale sandbox, as a
+// teardown by sandbox ID would, except those disableGC keeps, and returns
+// one error per failed attachment.
+func (p *Plugin) collectSandbox(ctx context.Context, set *netconf.Set, id string) []error {
+	unlock, err := p.lockPod(ctx, id)
+	if err != nil {
+		return []error{err}
+	}
+	defer unlock()
+	entries, err := p.readCache(id)
+	if err != nil {
+		return []error{err}
+	}
+	pod := &PodNetwork{ID: id}
+	var atts []*attachment
+	var errs []error
+	for i, e := range entries {
+		a := p.fromCache(p.log, set, pod, e, i)
+		if a.list == nil {
+			errs = append(errs, &OpError{Op: "gc", Pod: id, ID: id, Network: e.network, Ifname: e.ifname,
+				Err: fmt.Errorf("%w: cache entry %s is unusable (%v) and the network is no longer configured", ErrNetworkNotFound, e.file, e.err)})
+			continue
+		}
+		if a.list.DisableGC || (a.net != nil && a.net.List.DisableGC) {
+			continue
+		}
+		atts = append(atts, a)
+	}
+	if _, err := p.forEachNetwork(ctx, pod, "gc", atts, reverseKeepGoing, p.del); err != nil {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			return append(errs, j.Unwrap()...)
+		}
+		errs = append(errs, err)
+	}
+	return errs
 }
 
 // resolveCorruptName fills in the network, sandbox and interface of a

@@ -100,7 +100,7 @@ func TestGCKeepsGoingAndJoinsErrors(t *testing.T) {
 	e := newEnv(t)
 	nets := e.noopNets("", "a", "b")
 	a, b := nets[0], nets[1]
-	p := e.plugin(WithWatch(false))
+	p := e.plugin(WithWatch(false), serialGC())
 	for _, id := range []string{"p1", "p2"} {
 		pod := PodNetwork{ID: id, NetNS: testutil.NewNetNS(t), Networks: []NetAttachment{{Name: "a"}, {Name: "b"}}}
 		setUp(t, p, pod)
@@ -134,12 +134,16 @@ func TestGCRefusesNilPod(t *testing.T) {
 	}
 }
 
-// gcWaiting reports whether a GC is waiting to take the GC gate for
-// writing.
-func gcWaiting(p *Plugin) bool {
+// gcWaiting reports whether a GC is waiting, for the GC gate or for the
+// lock of sandbox id, which an operation in flight holds.
+func gcWaiting(p *Plugin, id string) bool {
 	p.gc.mu.Lock()
-	defer p.gc.mu.Unlock()
-	return p.gc.writersWaiting > 0
+	writer := p.gc.writersWaiting > 0
+	p.gc.mu.Unlock()
+	p.pods.mu.Lock()
+	defer p.pods.mu.Unlock()
+	l := p.pods.locks[id]
+	return writer || (l != nil && l.refs > 1)
 }
 
 func TestGCWaitsForInFlightAdd(t *testing.T) {
@@ -164,7 +168,7 @@ func TestGCWaitsForInFlightAdd(t *testing.T) {
 			t.Fatalf("GC returned (%v) while an ADD was in flight", err)
 		default:
 		}
-		return gcWaiting(p)
+		return gcWaiting(p, "c1")
 	}, "GC neither finished nor waited for the in-flight ADD")
 
 	cancel()
@@ -252,10 +256,10 @@ func TestGCReportsUnresolvableCacheFileOnce(t *testing.T) {
 	}
 }
 
-// A setup that arrives while GC holds its lock gives up when its own
-// context ends, instead of waiting for the GC however long it runs, and
-// runs no plugin.
-func TestSetUpWaitingForGCHonoursContext(t *testing.T) {
+// GC tears stale sandboxes down the way teardown does, under each
+// sandbox's own lock, so a new pod is set up while a stale one's DEL hangs
+// (it used to wait for the whole GC).
+func TestSetUpProceedsWhileGCDelsStaleSandbox(t *testing.T) {
 	e := newFaultEnv(t)
 	log := e.logFile("f.log")
 	e.writeList("10-f.conflist", "f", "1.0.0", nil, faultyPlugin(log, nil))
@@ -275,22 +279,39 @@ func TestSetUpWaitingForGCHonoursContext(t *testing.T) {
 		return slices.Contains(faultyLog(t, log), "DEL old eth0")
 	}, "GC never started its DEL")
 
+	e.control(map[string]any{"faults": map[string]string{"DEL:never": "hang"}})
+	if _, err := p.SetUpPod(PodNetwork{ID: "new", NetNS: testutil.NewNetNS(t)}); err != nil {
+		t.Fatalf("SetUpPod during GC: %v", err)
+	}
+	select {
+	case err := <-gcDone:
+		t.Fatalf("GC ended (%v) before the setup; the test proves nothing", err)
+	default:
+	}
+}
+
+// A setup that arrives while the GC verb runs (which must exclude ADD and
+// DEL) gives up when its own context ends, and runs no plugin.
+func TestSetUpWaitingForGCVerbHonoursContext(t *testing.T) {
+	e := newFaultEnv(t)
+	log := e.logFile("f.log")
+	e.writeList("10-f.conflist", "f", "1.1.0", nil, faultyPlugin(log, nil))
+	p := e.plugin(WithWatch(false))
+	e.control(map[string]any{"faults": map[string]string{"GC": "hang"}})
+	gcCtx, stopGC := context.WithCancel(context.Background())
+	gcDone := make(chan error, 1)
+	go func() { gcDone <- p.GC(gcCtx, nil) }()
+	defer func() {
+		stopGC()
+		<-gcDone
+	}()
+	testutil.Eventually(t, 10*time.Second, func() bool {
+		return slices.ContainsFunc(faultyLog(t, log), func(l string) bool { return strings.HasPrefix(l, "GC ") })
+	}, "GC never ran its verb")
+
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
-	setupDone := make(chan error, 1)
-	go func() {
-		_, err := p.SetUpPodWithContext(ctx, PodNetwork{ID: "new", NetNS: testutil.NewNetNS(t)})
-		setupDone <- err
-	}()
-	var err error
-	testutil.Eventually(t, 5*time.Second, func() bool {
-		select {
-		case err = <-setupDone:
-			return true
-		default:
-			return false
-		}
-	}, "SetUpPod waited for the GC past its own deadline")
+	_, err := p.SetUpPodWithContext(ctx, PodNetwork{ID: "new", NetNS: testutil.NewNetNS(t)})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("SetUpPod err = %v, want context.DeadlineExceeded", err)
 	}

@@ -509,3 +509,9 @@ func waitScanSettled(t *testing.T, p *Plugin) {
 		return p.conf.Settled()
 	}, "directory stamps never settled")
 }
+
+// serialGC makes GC tear stale sandboxes down one at a time, for tests
+// whose noop plugins share one debug file, which concurrent calls corrupt.
+func serialGC() Option {
+	return func(o *options) { o.gcWorkers = 1 }
+}

@@ -79,6 +79,15 @@ func (p *Plugin) planExisting(ctx context.Context, set *netconf.Set, pod *PodNet
 		for i, e := range entries {
 			atts = append(atts, p.fromCache(log, set, pod, e, i))
 		}
+		if len(atts) == 0 && set.Default != nil {
+			// Nothing is cached for the sandbox: it may have been set up
+			// before an upgrade, or by a process that died before anything
+			// was recorded. DEL the default network, as cri-o/ocicni does;
+			// a DEL of something never added succeeds.
+			n := set.Default
+			atts = append(atts, &attachment{name: n.Name, ifname: DefaultInterfaceName, net: n, list: n.List,
+				rt: p.runtimeConf(pod, n.Name, DefaultInterfaceName, 0), noCache: true})
+		}
 		return atts, nil
 	}
 	ifnames, err := planIfnames(pod.Networks)
@@ -148,14 +157,15 @@ func (p *Plugin) fromCache(log logrus.FieldLogger, set *netconf.Set, pod *PodNet
 	return a
 }
 
-// pickNetNS prefers the caller's path; without one, the cached path is used
-// only while it still exists, since plugins must cope with an empty one.
+// pickNetNS returns the netns path a DEL gets: the one recorded at ADD
+// while it still exists, since the CNI spec wants a DEL's parameters to
+// match the ADD's, and otherwise the caller's, which plugins must cope with
+// being empty or gone.
 func pickNetNS(requested, cached string) string {
-	if requested != "" || cached == "" {
-		return requested
+	if cached != "" {
+		if _, err := os.Stat(cached); err == nil {
+			return cached
+		}
 	}
-	if _, err := os.Stat(cached); err != nil {
-		return ""
-	}
-	return cached
+	return requested
 }

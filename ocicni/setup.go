@@ -15,6 +15,9 @@ func (p *Plugin) SetUpPod(pod PodNetwork) ([]NetResult, error) {
 
 // SetUpPodWithContext attaches the pod to its networks (the default network
 // when pod.Networks is empty), bringing up lo in the pod's netns meanwhile.
+// Before each network's ADD starts, what its DEL needs is on disk, so a
+// process killed at any instant leaves a record that the next teardown or
+// GC finishes.
 // When any network fails, every network of the call, the failing one
 // included, gets a DEL in reverse order before the error returns, even if
 // ctx was cancelled. Results are in attach order.
@@ -57,6 +60,9 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []N
 	go func() { loDone <- bringUpLoopback(pod.NetNS) }()
 	results := make([]NetResult, len(atts))
 	n, err := p.forEachNetwork(ctx, &pod, "add", atts, forwardStopAtFirst, func(ctx context.Context, a *attachment) error {
+		if err := p.recordIntent(a); err != nil {
+			return err
+		}
 		res, err := p.cni.AddNetworkList(ctx, a.list, a.rt)
 		if err != nil {
 			return pluginexec.ContextError(ctx, err)
@@ -79,20 +85,12 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []N
 // rollback DELs, in reverse, the attachments a failed setup touched. A
 // failed ADD must be followed by a DEL (CNI spec), and the caller's context
 // may be the reason it failed, so the DELs run on a detached context. A DEL
-// that fails leaves a record, so a later teardown or GC retries it.
+// that fails leaves its write-ahead record, so a later teardown or GC
+// retries it.
 func (p *Plugin) rollback(ctx context.Context, pod *PodNetwork, atts []*attachment) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
 	defer cancel()
-	_, err := p.forEachNetwork(rctx, pod, "del", atts, reverseKeepGoing, func(ctx context.Context, a *attachment) error {
-		err := p.cni.DelNetworkList(ctx, a.list, a.rt)
-		if err != nil {
-			p.tel.owedDel(ctx, a.name)
-			if rerr := p.recordPendingDel(a); rerr != nil {
-				p.log.WithFields(pluginexec.LogFields(ctx)).WithError(rerr).Error("cannot record the failed rollback in the cache; this attachment may leak")
-			}
-		}
-		return pluginexec.ContextError(ctx, err)
-	})
+	_, err := p.forEachNetwork(rctx, pod, "del", atts, reverseKeepGoing, p.del)
 	if err != nil {
 		p.log.WithFields(podFields(pod)).WithError(err).Error("rollback of failed pod network setup failed")
 	}

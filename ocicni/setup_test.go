@@ -189,7 +189,7 @@ func TestSetUpPodFailureRollsBackInReverseOrder(t *testing.T) {
 	if c := e.cacheFiles(); !reflect.DeepEqual(c, []string{"n2-c1-eth2"}) {
 		t.Fatalf("cache after rollback = %v, want only the owed DEL of n2", c)
 	}
-	if _, err := p.GetPodNetworkStatus(PodNetwork{ID: "c1", NetNS: pod.NetNS}); err == nil || !strings.Contains(err.Error(), "rollback DEL") {
+	if _, err := p.GetPodNetworkStatus(PodNetwork{ID: "c1", NetNS: pod.NetNS}); err == nil || !strings.Contains(err.Error(), "owes a DEL") {
 		t.Fatalf("status of a pod with an owed DEL = %v, want it to say so", err)
 	}
 	setDebug(t, badPlug.debug, debug.Debug{})

@@ -59,14 +59,18 @@ func (p *Plugin) attachmentStatus(ctx context.Context, pod *PodNetwork, a *attac
 		return nil, fmt.Errorf("%w: %q is neither cached for this sandbox nor loaded", ErrNetworkNotFound, a.name)
 	}
 	if pending, _ := a.rt.CapabilityArgs[pendingDelKey].(bool); pending {
-		return nil, fmt.Errorf("setup of this attachment failed and so did its rollback DEL; tear the pod down to retry it")
+		return nil, fmt.Errorf("this attachment owes a DEL (its setup did not finish, or a DEL failed); tear the pod down to retry it")
 	}
 	cached, err := p.cni.GetNetworkListCachedResult(a.list, a.rt)
 	if err != nil {
 		p.log.WithFields(pluginexec.LogFields(ctx)).WithError(err).Warn("cached result unreadable; reading addresses from the pod's netns")
 		cached = nil
 	}
-	if cached != nil && !a.list.DisableCheck {
+	// disableCheck is honoured from the configuration cached at ADD and
+	// from the current one, as disableGC is: an operator who turns CHECK
+	// off for a misbehaving plugin means the pods already running too.
+	checkOff := a.list.DisableCheck || (a.net != nil && a.net.List.DisableCheck)
+	if cached != nil && !checkOff {
 		if ok, _ := version.GreaterThanOrEqualTo(a.list.CNIVersion, "0.4.0"); ok {
 			if err := p.cni.CheckNetworkList(ctx, a.list, a.rt); err != nil {
 				return nil, pluginexec.ContextError(ctx, err)

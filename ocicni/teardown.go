@@ -49,7 +49,7 @@ func (p *Plugin) TearDownPodWithContext(ctx context.Context, pod PodNetwork) (er
 		} else if a.net == nil || a.net.List != a.list {
 			log.Debug("tearing down with the configuration cached at setup")
 		}
-		return pluginexec.ContextError(ctx, p.cni.DelNetworkList(ctx, a.list, a.rt))
+		return p.del(ctx, a)
 	})
 	return err
 }

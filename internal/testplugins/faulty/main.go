@@ -10,6 +10,7 @@
 // "faults" object of its network configuration:
 //
 //	{"type": "faulty", "faults": {"ADD": "hang", "DEL": "error"},
+//	 "childPidFile": "/tmp/child.pid",
 //	 "errorCode": 7, "errorMsg": "boom", "signal": "TERM",
 //	 "commandLog": "/tmp/log", "ip": "10.99.0.2/24"}
 //
@@ -25,6 +26,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -35,6 +38,8 @@ type control struct {
 	ErrorMsg   string            `json:"errorMsg"`
 	Signal     string            `json:"signal"`
 	CommandLog string            `json:"commandLog"`
+	// ChildPIDFile is where the "spawn-hang" fault's child writes its PID.
+	ChildPIDFile string `json:"childPidFile"`
 }
 
 type netConf struct {
@@ -45,7 +50,18 @@ type netConf struct {
 	PrevResult json.RawMessage `json:"prevResult"`
 }
 
+// childEnv marks the copy of the plugin that "spawn-hang" starts, as an
+// IPAM delegate would be: it writes its PID where told and then works on
+// forever.
+const childEnv = "FAULTY_CHILD_PIDFILE"
+
 func main() {
+	if pidFile := os.Getenv(childEnv); pidFile != "" {
+		_ = os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())), 0o644)
+		for {
+			time.Sleep(time.Hour)
+		}
+	}
 	cmd := os.Getenv("CNI_COMMAND")
 	stdin, _ := io.ReadAll(os.Stdin)
 	var conf netConf
@@ -78,6 +94,9 @@ func merge(dst *control, src control) {
 	}
 	if src.CommandLog != "" {
 		dst.CommandLog = src.CommandLog
+	}
+	if src.ChildPIDFile != "" {
+		dst.ChildPIDFile = src.ChildPIDFile
 	}
 }
 
@@ -121,6 +140,15 @@ func act(cmd string, conf netConf) {
 		}
 		_ = syscall.Kill(os.Getpid(), sig)
 		time.Sleep(time.Minute)
+	case "spawn-hang":
+		child := exec.Command(os.Args[0])
+		child.Env = append(os.Environ(), childEnv+"="+conf.ChildPIDFile)
+		if err := child.Start(); err != nil {
+			fail(96, "spawning a child: "+err.Error())
+		}
+		for {
+			time.Sleep(time.Hour)
+		}
 	case "hang":
 		for {
 			time.Sleep(time.Hour)

@@ -1,0 +1,40 @@
+package ocicni
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/netplumb/ocicni/internal/pluginexec"
+)
+
+// del runs a's DEL, the step teardown, rollback and GC share. It uses the
+// configuration a carries (cached at ADD, where there is a cache entry)
+// and, when that fails while the network's current configuration differs,
+// tries once more with the current one: a file fixed after a failure must
+// free the sandbox, not leave it stuck on the broken configuration it was
+// set up with. Both failures are in the error. A DEL that fails leaves the
+// attachment recorded as owed, so a later teardown or GC retries it.
+func (p *Plugin) del(ctx context.Context, a *attachment) error {
+	err := p.cni.DelNetworkList(ctx, a.list, a.rt)
+	if err != nil && ctx.Err() == nil && a.net != nil && !bytes.Equal(a.net.List.Bytes, a.list.Bytes) {
+		curErr := p.cni.DelNetworkList(ctx, a.net.List, a.rt)
+		if curErr == nil {
+			p.log.WithFields(pluginexec.LogFields(ctx)).WithError(err).
+				Warn("DEL with the configuration cached at setup failed; DEL with the current configuration succeeded")
+			return nil
+		}
+		err = fmt.Errorf("DEL with the configuration cached at setup failed: %w; DEL with the current configuration from %s failed too: %w",
+			err, a.net.File, curErr)
+	}
+	if err == nil {
+		return nil
+	}
+	if !a.noCache {
+		p.tel.owedDel(ctx, a.name)
+		if rerr := p.recordOwed(a); rerr != nil {
+			p.log.WithFields(pluginexec.LogFields(ctx)).WithError(rerr).Error("cannot record the failed DEL; this attachment may leak")
+		}
+	}
+	return pluginexec.ContextError(ctx, err)
+}
