@@ -49,6 +49,7 @@ type options struct {
 	pluginTimeout  time.Duration
 	kubernetesArgs bool
 	envKeys        []string // nil: plugins get the whole environment
+	gcWorkers      int      // stale sandboxes GC tears down at once
 	tracerProvider trace.TracerProvider
 	meterProvider  metric.MeterProvider
 
@@ -70,6 +71,7 @@ func defaultOptions() options {
 		logger:         quiet,
 		pluginTimeout:  DefaultPluginTimeout,
 		kubernetesArgs: true,
+		gcWorkers:      defaultGCWorkers,
 		newFSWatcher:   fsnotify.NewWatcher,
 		tracerProvider: tracenoop.NewTracerProvider(),
 		meterProvider:  metricnoop.NewMeterProvider(),

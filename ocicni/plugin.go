@@ -15,20 +15,27 @@ import (
 	"github.com/netplumb/ocicni/internal/pluginexec"
 )
 
-// Plugin implements CNIPlugin. Build one with New or an InitCNI function.
-// Every method is safe for concurrent use. A Plugin follows the conf dir
-// and plugin dirs on its own; a slow plugin never delays a reload, Status,
-// or another pod's operation. Operations on one sandbox run one at a time.
-// GC waits for in-flight setups and teardowns and
-// holds new ones back only while the CNI GC verb runs. Every wait ends with
-// the caller's context.
+// Plugin implements CNIPlugin. Build one with New or an InitCNI function,
+// and call Shutdown when done with it.
 //
-// Locking rule. Configuration comes from netconf.Source as immutable
-// snapshots that need no lock. A pod operation takes its sandbox's lock
-// from pods and then gc for reading, in that order, and holds both across
-// its plugin execs; GC takes gc for writing. Both waits honour the caller's
-// context. No other lock is held across a pod's plugin exec.
+// Every method is safe for concurrent use. A Plugin follows the conf dir
+// and the plugin dirs on its own: a file or binary that appears, changes
+// or goes away takes effect without a restart, and Networks and WaitReady
+// show it. Each operation uses the configuration it started with to its
+// end. A slow plugin never delays a reload, Status, or another pod's
+// operation; operations on one sandbox run one at a time. GC waits for
+// in-flight setups and teardowns, and holds new ones back only while the
+// CNI GC verb runs. Every wait, and every plugin run, ends with the
+// caller's context.
 type Plugin struct {
+	// Locking rule. Configuration comes from netconf.Source as immutable
+	// snapshots that need no lock. A pod operation takes its sandbox's lock
+	// from pods and then gc for reading, in that order, and holds both
+	// across its plugin execs. GC takes gcRun for its whole run, tears
+	// stale sandboxes down as pod operations do (pods, then gc for
+	// reading), and takes gc for writing only around the CNI GC verb.
+	// Every wait honours the caller's context. No other lock is held
+	// across a plugin exec.
 	opts options
 	log  logrus.FieldLogger
 	exec *pluginexec.Runner
@@ -36,14 +43,18 @@ type Plugin struct {
 	conf *netconf.Source
 	tel  *telemetry
 
-	pods *podLocks
-	gc   *gcGate
+	index *cacheIndex
+	pods  *podLocks
+	gc    *gcGate
 	// order hands out attach-order keys; see attachOrder.
 	order attachOrder
 
+	// gcRun holds a token while a GC runs, so one runs at a time; a channel
+	// so that waiting for it ends with the caller's context.
+	gcRun chan struct{}
 	// gcUnresolved holds the corrupt cache files the last GC could not tie
-	// to a network, so each is reported once. Only GC touches it, holding
-	// gc for writing.
+	// to a network, so each is reported once. Only the holder of gcRun
+	// touches it.
 	gcUnresolved map[string]bool
 
 	// life ends with Shutdown; WaitReady and GC watch it.
@@ -63,10 +74,12 @@ func New(opts ...Option) (*Plugin, error) {
 		opt(&o)
 	}
 	p := &Plugin{
-		opts: o,
-		log:  o.logger,
-		pods: newPodLocks(),
-		gc:   newGCGate(),
+		opts:  o,
+		log:   o.logger,
+		pods:  newPodLocks(),
+		index: newCacheIndex(),
+		gcRun: make(chan struct{}, 1),
+		gc:    newGCGate(),
 	}
 	tel, err := newTelemetry(&o)
 	if err != nil {
