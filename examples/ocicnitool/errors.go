@@ -49,6 +49,8 @@ type errorReport struct {
 	Network string `json:"network,omitempty"`
 	Ifname  string `json:"ifname,omitempty"`
 	Sandbox string `json:"sandbox,omitempty"`
+	// Timings is the failed operation's breakdown (--timings).
+	Timings []*timingNode `json:"timings,omitempty"`
 }
 
 // newErrorReport collects what errors.As finds in err.
@@ -62,6 +64,10 @@ func newErrorReport(err error) errorReport {
 	var oe *ocicni.OpError
 	if errors.As(err, &oe) {
 		r.Op, r.Network, r.Ifname, r.Sandbox = oe.Op, oe.Network, oe.Ifname, oe.ID
+	}
+	var te *timedError
+	if errors.As(err, &te) {
+		r.Timings = te.timings
 	}
 	return r
 }

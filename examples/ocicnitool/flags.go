@@ -37,6 +37,9 @@ type invocation struct {
 	containerID string
 	cniArgs     string
 	capArgs     string
+	timings     bool
+	// spans records the operation's spans when timings is set.
+	spans *spanLog
 
 	// ready --wait, gc --all.
 	wait bool
@@ -139,6 +142,7 @@ func podFlags(inv *invocation, fs *flag.FlagSet) {
 	fs.StringVar(&inv.containerID, "container-id", inv.getenv(envContainerID), "sandbox ID (env "+envContainerID+"; default derived from the netns path as cnitool does)")
 	fs.StringVar(&inv.cniArgs, "args", inv.getenv(envCNIArgs), `CNI arguments "K=V;K2=V2" (env `+envCNIArgs+")")
 	fs.StringVar(&inv.capArgs, "cap-args", inv.getenv(envCapArgs), "capability arguments as a JSON object (env "+envCapArgs+")")
+	fs.BoolVar(&inv.timings, "timings", false, "also print how long the operation, each network and each plugin exec took")
 }
 
 // writeVerbHelp prints `ocicnitool VERB --help`.

@@ -18,14 +18,26 @@ type report interface {
 	writeText(w io.Writer) error
 }
 
-// emit prints r as JSON (indented) or as text.
+// emit prints r as JSON (indented) or as text, with --timings followed by
+// the operation's breakdown (in JSON, under "timings").
 func (inv *invocation) emit(r report) error {
 	if inv.json {
+		var doc any = r
+		if inv.spans != nil {
+			var err error
+			if doc, err = withTimings(r, inv.spans.tree()); err != nil {
+				return err
+			}
+		}
 		enc := json.NewEncoder(inv.stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return enc.Encode(doc)
 	}
-	return r.writeText(inv.stdout)
+	if err := r.writeText(inv.stdout); err != nil || inv.spans == nil {
+		return err
+	}
+	fmt.Fprintln(inv.stdout)
+	return writeTimings(inv.stdout, inv.spans.tree())
 }
 
 // newTable returns a writer that aligns tab-separated columns; the caller

@@ -22,7 +22,11 @@ CNI_ARGS keys other than IP, MAC, IgnoreUnknown and K8S_POD_* are refused:
 the library builds CNI_ARGS itself. Put other values in the configuration's
 "args", or in CAP_ARGS for a plugin that declares the capability. The
 K8S_POD_* keys are sent only when CNI_ARGS names one of them; MAC is sent as
-both CNI_ARGS MAC and the "mac" capability.`
+both CNI_ARGS MAC and the "mac" capability.
+
+With --timings the output ends with how long the operation took, broken
+down by network and by plugin exec, also when it failed (with --json, under
+"timings").`
 
 func addVerb() *verb {
 	return &verb{
@@ -33,7 +37,7 @@ func addVerb() *verb {
 A failed ADD is rolled back (DEL) before the error is printed. Adding an
 attachment that is already cached for the sandbox fails: del it first.`,
 		flags: podFlags,
-		run:   runAdd,
+		run:   timed(runAdd),
 	}
 }
 
@@ -47,7 +51,7 @@ CHECK runs with the configuration cached at ADD time, when its cniVersion
 is 0.4.0 or later and disableCheck is not set; the CHECK column says
 whether it ran.`,
 		flags: podFlags,
-		run:   runCheck,
+		run:   timed(runCheck),
 	}
 }
 
@@ -61,7 +65,7 @@ DEL runs with the configuration cached at ADD time, so it works after the
 file changed or went away. Deleting twice, or with a namespace that no
 longer exists, succeeds.`,
 		flags: podFlags,
-		run:   runDel,
+		run:   timed(runDel),
 	}
 }
 
@@ -76,7 +80,7 @@ none, from the interface in the namespace. Like the library's
 GetPodNetworkStatus it runs CHECK first where the configuration allows it,
 and fails when CHECK does.`,
 		flags: podFlags,
-		run:   runStatus,
+		run:   timed(runStatus),
 	}
 }
 
@@ -93,7 +97,7 @@ func (inv *invocation) podPlugin() (*podRequest, *ocicni.Plugin, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := inv.newPlugin(false, req.options()...)
+	p, err := inv.newPlugin(false, append(req.options(), inv.timingOptions()...)...)
 	if err != nil {
 		return nil, nil, err
 	}
