@@ -19,7 +19,7 @@ FUZZ_BUDGETS := FuzzLoadConf=10000x FuzzRuntimeConf=200000x
 FUZZ_DEFAULT_BUDGET := 20000x
 FUZZTIME ?=
 
-.PHONY: all build plugins test test-unit test-e2e fuzz bench demo vet clean
+.PHONY: all build plugins test test-unit test-e2e fuzz bench demo deps vet clean
 
 all: build
 
@@ -75,8 +75,26 @@ fuzz: plugins
 bench: plugins
 	OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) test -run '^$$' -bench . -benchmem ./...
 
-demo: plugins
+demo: deps plugins
 	$(GO) run ./examples/demo -plugin-dir $(PLUGIN_DIR)
+
+# deps installs what the demo and the tests drive besides Go: unshare, ip,
+# iptables and nft. It installs only as root on a machine with apt-get
+# (Debian, Ubuntu); elsewhere it names what is missing and goes on, since
+# the demo runs without port mapping and the tests that need a tool skip.
+DEPS := unshare:util-linux ip:iproute2 iptables:iptables nft:nftables
+
+deps:
+	@need=""; \
+	for d in $(DEPS); do command -v $${d%%:*} >/dev/null || need="$$need $${d#*:}"; done; \
+	if [ -z "$$need" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing$$need"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq $$need; \
+	else \
+		echo "missing:$$need (install them as root to run everything)"; \
+	fi
 
 clean:
 	rm -rf bin

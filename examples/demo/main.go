@@ -10,12 +10,10 @@ package main
 import (
 	"context"
 	_ "embed"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -96,10 +94,8 @@ func run(pluginDir, confDir string) error {
 	}
 	defer plugin.Shutdown()
 	portmap := defaultHas(plugin, "portmap")
-	if portmap {
-		if err := requireFirewall(); err != nil {
-			return err
-		}
+	if portmap && !haveFirewall() {
+		return errNoFirewall
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -187,11 +183,22 @@ func newPlugin(log logrus.FieldLogger, pluginDir, confDir, work string) (*ocicni
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "10-demo.conflist"), defaultConflist, 0o644); err != nil {
+	conf, where := defaultConflist, "embedded default: bridge + host-local + portmap"
+	if !haveFirewall() {
+		// A fresh machine may have neither tool; everything but the port
+		// mappings still shows what the library does.
+		var err error
+		if conf, err = withoutPlugin(defaultConflist, "portmap"); err != nil {
+			return nil, "", err
+		}
+		where = "embedded default: bridge + host-local"
+		fmt.Println("no iptables or nft on PATH: running without port mapping (Debian: apt-get install iptables nftables)")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "10-demo.conflist"), conf, 0o644); err != nil {
 		return nil, "", err
 	}
 	p, err := ocicni.New(opts(dir)...)
-	return p, "embedded default: bridge + host-local + portmap", err
+	return p, where, err
 }
 
 // defaultHas reports whether the default network's chain has a plugin of
@@ -203,15 +210,4 @@ func defaultHas(p *ocicni.Plugin, pluginType string) bool {
 		}
 	}
 	return false
-}
-
-// requireFirewall fails early, saying what to install, when portmap has no
-// firewall tool to drive.
-func requireFirewall() error {
-	for _, tool := range []string{"iptables", "nft"} {
-		if _, err := exec.LookPath(tool); err == nil {
-			return nil
-		}
-	}
-	return errors.New("the portmap plugin needs iptables or nft: install them (Debian: apt-get install iptables nftables)")
 }
