@@ -141,7 +141,11 @@ func run(pluginDir string, rounds, pods int, out, log io.Writer) (err error) {
 		}
 	}
 	for round := 0; round <= rounds; round++ {
-		fmt.Fprintf(log, "round %d/%d%s\n", round, rounds, map[bool]string{true: " (warm-up)"}[round == 0])
+		if round == 0 {
+			fmt.Fprintln(log, "warm-up round")
+		} else {
+			fmt.Fprintf(log, "round %d/%d\n", round, rounds)
+		}
 		for li, l := range loads {
 			for k := range cols {
 				ci := (k + round) % len(cols)

@@ -41,7 +41,7 @@ func percentile(ds []time.Duration, p int) time.Duration {
 // value formats a duration as the row shows it.
 func (r row) value(d time.Duration) string {
 	if r.pods > 0 {
-		return fmt.Sprintf("%.0f", float64(r.pods)/d.Seconds())
+		return fmt.Sprintf("%.1f", float64(r.pods)/d.Seconds())
 	}
 	return fmt.Sprintf("%.1f", float64(d.Microseconds())/1000)
 }
