@@ -56,6 +56,7 @@ type Source struct {
 	// settleAt is when the files the last load kept while they settle
 	// are to be read again (Unix nanoseconds), 0 when it kept none.
 	settleAt atomic.Int64
+	changes  atomic.Int64 // snapshots swapped in after the first, for Stats
 
 	// life is cancelled by Close. Reloads run on it rather than on a
 	// caller's context: a caller giving up must not make a plugin's
@@ -75,6 +76,9 @@ type Stats struct {
 	Events int64
 	// VersionExecs is the number of VERSION execs so far.
 	VersionExecs int64
+	// Changes is the number of times a reload found the configuration
+	// changed and swapped a new snapshot in.
+	Changes int64
 	// Watching is set when a goroutine follows the directories.
 	Watching bool
 	// Polling is set once inotify proved unavailable.
@@ -126,7 +130,7 @@ func (s *Source) Done() <-chan struct{} { return s.life.Done() }
 
 // Stats returns the counters so far.
 func (s *Source) Stats() Stats {
-	st := Stats{VersionExecs: s.loader.cache.versionExecs.Load()}
+	st := Stats{VersionExecs: s.loader.cache.versionExecs.Load(), Changes: s.changes.Load()}
 	if s.watch != nil {
 		st.Watching = true
 		st.Reloads = s.watch.reloads.Load()
@@ -204,6 +208,7 @@ func (s *Source) reloadLocked(ctx context.Context) {
 	}
 	s.current.Store(set)
 	if old != nil {
+		s.changes.Add(1)
 		close(old.changed)
 	}
 	s.logLoad(old, set)

@@ -1,0 +1,108 @@
+package netconf
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netplumb/ocicni/internal/testutil"
+)
+
+func TestKeepSettlingOnlyKeepsRecentParseFailures(t *testing.T) {
+	d := newTestDirs(t)
+	path := confPath(d, "10-a.conflist")
+	write(t, path, conflist("a"))
+	prev := d.loader().load(context.Background(), nil)
+	if prev.Default == nil {
+		t.Fatalf("the valid file did not load: %+v", prev.Skipped)
+	}
+	write(t, path, nil)
+	parseErr := parseFailure{errors.New("is empty")}
+	now := time.Now()
+
+	cases := []struct {
+		name string
+		prev *Set
+		path string
+		err  error
+		now  time.Time
+		keep bool
+	}{
+		{"just emptied", prev, path, parseErr, now, true},
+		{"settled", prev, path, parseErr, now.Add(2 * settleWindow), false},
+		{"not about the content", prev, path, errors.New("is a directory, not a file"), now, false},
+		{"first load", nil, path, parseErr, now, false},
+		{"no valid version before", prev, confPath(d, "20-b.conflist"), parseErr, now, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n, until, ok := keepSettling(c.prev, c.path, c.err, c.now)
+			if ok != c.keep {
+				t.Fatalf("kept = %v, want %v", ok, c.keep)
+			}
+			if !ok {
+				return
+			}
+			if n != prev.Default {
+				t.Fatalf("kept %+v, want the previous network a", n)
+			}
+			if !until.After(now) || until.After(now.Add(settleWindow)) {
+				t.Fatalf("to be read again at %v, want within %v after %v", until, settleWindow, now)
+			}
+		})
+	}
+}
+
+// A load that finds a file it loaded before empty, just after it changed,
+// keeps the previous network and signs the snapshot as before, so nothing
+// is swapped and no one is woken. Without a previous snapshot the same
+// file is skipped as empty.
+func TestLoadKeepsNetworkWhileFileSettles(t *testing.T) {
+	d := newTestDirs(t)
+	path := confPath(d, "10-a.conflist")
+	write(t, path, conflist("a"))
+	l := d.loader()
+	prev := l.load(context.Background(), nil)
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	next := l.load(context.Background(), prev)
+	if next.Default != prev.Default || len(next.Skipped) != 0 {
+		t.Fatalf("load of the emptied file: default %+v, skipped %+v; want the previous network kept", next.Default, next.Skipped)
+	}
+	if next.signature != prev.signature {
+		t.Fatal("keeping the previous network changed the snapshot's signature")
+	}
+	if next.settleAt.IsZero() {
+		t.Fatal("no time set to read the kept file again")
+	}
+
+	fresh := l.load(context.Background(), nil)
+	if fresh.Default != nil || !strings.Contains(skipReason(fresh, path), "is empty") {
+		t.Fatalf("load without a previous snapshot: default %+v, skipped %+v; want the file skipped as empty", fresh.Default, fresh.Skipped)
+	}
+}
+
+// The watcher reads a kept file again once it settles, with no further
+// event, and the Source is then settled.
+func TestWatcherRereadsKeptFileOnceSettled(t *testing.T) {
+	d := newTestDirs(t)
+	path := confPath(d, "10-a.conflist")
+	write(t, path, conflist("a"))
+	s := d.open(t, true)
+	armed(t, s)
+
+	write(t, path, []byte("{not json"))
+	testutil.Eventually(t, waitFor, func() bool { return s.settleAt.Load() != 0 }, "the broken file was never kept")
+	testutil.Eventually(t, waitFor, func() bool {
+		set, _ := s.Current(context.Background())
+		return set.Default == nil && strings.Contains(skipReason(set, path), "is not a JSON object")
+	}, "the broken file was never skipped once settled")
+	if !s.Settled() {
+		t.Fatal("the Source is not settled after the kept file was skipped")
+	}
+}
