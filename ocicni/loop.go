@@ -3,6 +3,7 @@ package ocicni
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/sirupsen/logrus"
 
@@ -25,10 +26,27 @@ const (
 // forEachNetwork is the one loop over a pod's attachments shared by setup,
 // rollback, teardown, status and GC. It runs fn on each attachment with the
 // attachment's log fields in ctx and wraps every failure in an *OpError
-// naming op. It returns how many attachments it visited.
+// naming op. It returns how many attachments it visited. With
+// WithParallelNetworks, the ADDs and DELs of one call run concurrently;
+// errors then come out as the serial walk would report them: the first
+// failure in attach order for forwardStopAtFirst (every attachment was
+// started, so every one counts as visited), all of them in reverse attach
+// order for reverseKeepGoing.
 func (p *Plugin) forEachNetwork(ctx context.Context, pod *PodNetwork, op string, atts []*attachment,
 	mode loopMode, fn func(context.Context, *attachment) error,
 ) (int, error) {
+	one := func(a *attachment) error {
+		nctx, span := p.tel.startNetwork(ctx, op, a)
+		err := fn(pluginexec.WithLogFields(nctx, attachFields(pod, a)), a)
+		span.end(err)
+		if err == nil {
+			return nil
+		}
+		return &OpError{Op: op, Pod: podName(pod), ID: pod.ID, Network: a.name, Ifname: a.ifname, Err: err}
+	}
+	if p.opts.parallelNetworks && op != "status" && len(atts) > 1 {
+		return len(atts), joinInMode(mode, runAll(atts, one))
+	}
 	var errs []error
 	visited := 0
 	for i := range atts {
@@ -37,19 +55,52 @@ func (p *Plugin) forEachNetwork(ctx context.Context, pod *PodNetwork, op string,
 			a = atts[len(atts)-1-i]
 		}
 		visited++
-		nctx, span := p.tel.startNetwork(ctx, op, a)
-		err := fn(pluginexec.WithLogFields(nctx, attachFields(pod, a)), a)
-		span.end(err)
+		err := one(a)
 		if err == nil {
 			continue
 		}
-		opErr := &OpError{Op: op, Pod: podName(pod), ID: pod.ID, Network: a.name, Ifname: a.ifname, Err: err}
 		if mode == forwardStopAtFirst {
-			return visited, opErr
+			return visited, err
 		}
-		errs = append(errs, opErr)
+		errs = append(errs, err)
 	}
 	return visited, errors.Join(errs...)
+}
+
+// runAll runs fn on every attachment at once and returns the errors by
+// position.
+func runAll(atts []*attachment, fn func(*attachment) error) []error {
+	errs := make([]error, len(atts))
+	var wg sync.WaitGroup
+	for i, a := range atts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(a)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// joinInMode reports errors by position the way the serial walk of mode
+// would.
+func joinInMode(mode loopMode, errs []error) error {
+	if mode == forwardStopAtFirst {
+		for _, err := range errs {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var out []error
+	for i := len(errs) - 1; i >= 0; i-- {
+		if errs[i] != nil {
+			out = append(out, errs[i])
+		}
+	}
+	return errors.Join(out...)
 }
 
 func attachFields(pod *PodNetwork, a *attachment) logrus.Fields {

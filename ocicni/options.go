@@ -38,20 +38,21 @@ const (
 type Option func(*options)
 
 type options struct {
-	confDir        string
-	binDirs        []string
-	cacheDir       string
-	defaultNetwork string
-	watch          bool
-	pollInterval   time.Duration
-	logger         logrus.FieldLogger
-	exec           invoke.Exec
-	pluginTimeout  time.Duration
-	kubernetesArgs bool
-	envKeys        []string // nil: plugins get the whole environment
-	gcWorkers      int      // stale sandboxes GC tears down at once
-	tracerProvider trace.TracerProvider
-	meterProvider  metric.MeterProvider
+	confDir          string
+	binDirs          []string
+	cacheDir         string
+	defaultNetwork   string
+	watch            bool
+	pollInterval     time.Duration
+	logger           logrus.FieldLogger
+	exec             invoke.Exec
+	pluginTimeout    time.Duration
+	kubernetesArgs   bool
+	envKeys          []string // nil: plugins get the whole environment
+	gcWorkers        int      // stale sandboxes GC tears down at once
+	parallelNetworks bool
+	tracerProvider   trace.TracerProvider
+	meterProvider    metric.MeterProvider
 
 	// newFSWatcher creates the inotify watcher. It is a field so tests can
 	// hold on to the watcher and feed its error channel; nothing else sets
@@ -173,4 +174,16 @@ func WithKubernetesArgs(on bool) Option {
 // binary in the plugin dirs.
 func WithPluginEnvironment(keys ...string) Option {
 	return func(o *options) { o.envKeys = append([]string{}, keys...) }
+}
+
+// WithParallelNetworks makes SetUpPod run the ADDs of a pod's networks
+// concurrently, and teardown, rollback and GC their DELs, instead of one
+// after another (the default). Interface names are assigned before any
+// plugin runs, results come back in request order, and rollback, the
+// write-ahead records and the errors are those of the serial path. Leave
+// it off when one network's plugins depend on the work of an earlier
+// network's (a second network routed over the first one's interface, say):
+// the CNI spec says nothing of concurrent plugin calls in one netns.
+func WithParallelNetworks(on bool) Option {
+	return func(o *options) { o.parallelNetworks = on }
 }
