@@ -85,6 +85,33 @@ func (p *Plugin) readCache(id string) ([]*cacheEntry, error) {
 	return out, nil
 }
 
+// rescanCache returns every cache entry, reusing the entries of prev whose
+// files are still there rather than reading them again: what GC needs
+// after its stale DELs, when most entries have not changed.
+func (p *Plugin) rescanCache(prev []*cacheEntry) ([]*cacheEntry, error) {
+	dir := p.resultsDir()
+	names, err := listCacheDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	p.index.reset(names)
+	known := make(map[string]*cacheEntry, len(prev))
+	for _, e := range prev {
+		known[filepath.Base(e.file)] = e
+	}
+	out := make([]*cacheEntry, 0, len(names))
+	for _, name := range names {
+		e := known[name]
+		if e == nil {
+			e = parseCacheFile(filepath.Join(dir, name), "")
+		}
+		if e != nil {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
 // listCacheDir lists the entries of the results directory, leaving out the
 // temporary files of writeDurably. A missing directory holds nothing.
 func listCacheDir(dir string) ([]string, error) {
@@ -152,9 +179,9 @@ func parseCacheFile(path, id string) *cacheEntry {
 	if v, ok := ci.CapabilityArgs[attachIndexKey].(float64); ok {
 		e.index = int64(v)
 	}
-	if _, err := listFromCachedConfig(ci.Config); err != nil {
-		e.err = fmt.Errorf("cached configuration is unusable: %w", err)
-	}
+	// The stored configuration is parsed only when the entry is acted on
+	// (cachedList), so a GC over tens of thousands of entries does not
+	// parse every one of them.
 	return e
 }
 

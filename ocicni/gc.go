@@ -64,6 +64,7 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 		return fmt.Errorf("waiting for another GC to finish: %w", ctx.Err())
 	}
 
+	p.sweepTemps()
 	entries, err := p.readCache("")
 	if err != nil {
 		return err
@@ -77,7 +78,7 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 	// Whatever is cached now is still attached as far as anyone knows: a
 	// valid pod, one set up since GC started, or a stale one whose DEL
 	// failed or that disableGC keeps.
-	entries, err = p.readCache("")
+	entries, err = p.rescanCache(entries)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}

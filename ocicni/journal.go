@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/containernetworking/cni/libcni"
 )
@@ -84,7 +86,7 @@ func (p *Plugin) writeDurably(path string, data []byte) error {
 	if err := p.ensureResultsDir(); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".ocicni-*")
+	tmp, err := os.CreateTemp(dir, fmt.Sprintf("%s%d-*", tempPrefix, os.Getpid()))
 	if err != nil {
 		return err
 	}
@@ -109,6 +111,37 @@ func (p *Plugin) writeDurably(path string, data []byte) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// tempPrefix starts the names of writeDurably's temporary files, followed
+// by the writer's PID.
+const tempPrefix = ".ocicni-"
+
+// sweepTemps removes the temporary files of records whose writer died
+// between creating and renaming them: those of another process (only one
+// runtime uses a cache dir at a time), and this process's own once they are
+// a minute old, far longer than a write takes.
+func (p *Plugin) sweepTemps() {
+	dir := p.resultsDir()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	own := fmt.Sprintf("%s%d-", tempPrefix, os.Getpid())
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, tempPrefix) {
+			continue
+		}
+		if strings.HasPrefix(name, own) {
+			if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < time.Minute {
+				continue
+			}
+		}
+		if err := os.Remove(filepath.Join(dir, name)); err == nil {
+			p.log.WithField("file", name).Info("removed a half-written attachment record left by a process that died")
+		}
+	}
 }
 
 // errCacheDirSymlink refuses a results directory that is a symlink: the
