@@ -38,6 +38,8 @@ type invocation struct {
 	cniArgs     string
 	capArgs     string
 	timings     bool
+	// networksAnnotation selects further networks for add.
+	networksAnnotation string
 	// spans records the operation's spans when timings is set.
 	spans *spanLog
 
@@ -143,6 +145,12 @@ func podFlags(inv *invocation, fs *flag.FlagSet) {
 	fs.StringVar(&inv.cniArgs, "args", inv.getenv(envCNIArgs), `CNI arguments "K=V;K2=V2" (env `+envCNIArgs+")")
 	fs.StringVar(&inv.capArgs, "cap-args", inv.getenv(envCapArgs), "capability arguments as a JSON object (env "+envCapArgs+")")
 	fs.BoolVar(&inv.timings, "timings", false, "also print how long the operation, each network and each plugin exec took")
+}
+
+// addFlags registers add's flags: the pod flags and the network selection.
+func addFlags(inv *invocation, fs *flag.FlagSet) {
+	podFlags(inv, fs)
+	fs.StringVar(&inv.networksAnnotation, "networks-annotation", "", "a k8s.v1.cni.cncf.io/networks annotation selecting further networks; prints the network-status annotation")
 }
 
 // writeVerbHelp prints `ocicnitool VERB --help`.

@@ -10,6 +10,7 @@ import (
 	current "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/netplumb/ocicni/ocicni"
+	"github.com/netplumb/ocicni/ocicni/netselect"
 )
 
 // report is what a verb prints: a table for people, or JSON whose keys
@@ -60,6 +61,9 @@ type podReport struct {
 	Sandbox     string           `json:"sandbox"`
 	NetNS       string           `json:"netns"`
 	Attachments []attachmentView `json:"attachments"`
+	// NetworkStatus is the k8s.v1.cni.cncf.io/network-status annotation
+	// of an add with --networks-annotation.
+	NetworkStatus json.RawMessage `json:"network_status,omitempty"`
 }
 
 // attachmentView is one attachment with its addresses.
@@ -155,7 +159,14 @@ func (r *podReport) writeText(w io.Writer) error {
 			fmt.Fprintln(t, row)
 		}
 	}
-	return t.Flush()
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	if len(r.NetworkStatus) > 0 {
+		_, err := fmt.Fprintf(w, "\n%s: %s\n", netselect.NetworkStatusAnnotation, r.NetworkStatus)
+		return err
+	}
+	return nil
 }
 
 // delReport is the outcome of del.

@@ -35,8 +35,18 @@ func addVerb() *verb {
 		help: podHelp + `
 
 A failed ADD is rolled back (DEL) before the error is printed. Adding an
-attachment that is already cached for the sandbox fails: del it first.`,
-		flags: podFlags,
+attachment that is already cached for the sandbox fails: del it first.
+
+With --networks-annotation, the value of a pod's k8s.v1.cni.cncf.io/networks
+annotation (the comma list [namespace/]name[@interface] or the JSON list)
+selects further networks: NETWORK stays the default network, on eth0, and
+the selected ones follow on net1, net2, ... unless they name their
+interface. A "default-route" request moves the pod's
+default route after the ADDs; a failure there tears the whole pod down. The
+output ends with the k8s.v1.cni.cncf.io/network-status annotation (with
+--json, under "network_status"). The pod's namespace for "ns/name"
+resolution is K8S_POD_NAMESPACE from CNI_ARGS.`,
+		flags: addFlags,
 		run:   timed(runAdd),
 	}
 }
@@ -110,6 +120,9 @@ func runAdd(ctx context.Context, inv *invocation) error {
 		return err
 	}
 	defer p.Shutdown()
+	if inv.networksAnnotation != "" {
+		return addSelection(ctx, inv, req, p)
+	}
 	results, err := p.SetUpPodWithContext(ctx, req.pod)
 	if err != nil {
 		return err
