@@ -75,7 +75,7 @@ func TestSoakKillsAndFaultsLeakNothing(t *testing.T) {
 	tag := strconv.Itoa(int(cw.n))
 	t.Cleanup(func() { deleteSoakNetNS(t, tag) })
 
-	done, kills, start := 0, 0, time.Now()
+	done, completed, kills, start := 0, 0, 0, time.Now()
 	for done < cycles {
 		cw.faults(randomFaults(rng))
 		runtime, out := startRuntime(t, runtimeSpec{
@@ -107,11 +107,13 @@ func TestSoakKillsAndFaultsLeakNothing(t *testing.T) {
 		}
 		// The cycle in flight when the runtime died is counted as done:
 		// its pod is one of the leaks the GC below must clean.
+		completed += n
 		done += n + 1
 	}
 	cw.reapPlugins(t)
 	cw.faults(nil)
-	t.Logf("soak: %d cycles in %d runtime processes, %s", done, kills, time.Since(start).Round(time.Millisecond))
+	t.Logf("soak: %d cycles (%d completed, %d cut short by a kill) in %d runtime processes, %s",
+		done, completed, done-completed, kills, time.Since(start).Round(time.Millisecond))
 
 	if err := cw.plugin().GC(context.Background(), nil); err != nil {
 		t.Fatalf("GC after the soak: %v", err)
