@@ -83,7 +83,7 @@ func TestSoakKillsAndFaultsLeakNothing(t *testing.T) {
 			Soak: soakSpec{First: done, Tag: tag},
 		})
 		lines := countCycles(out)
-		killAt := time.NewTimer(time.Duration(rng.IntN(400)) * time.Millisecond)
+		killAt := time.NewTimer(time.Duration(rng.IntN(1500)) * time.Millisecond)
 		n, ok := 0, true
 	wait:
 		for ok {
