@@ -1,0 +1,71 @@
+package ocicni
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/netplumb/ocicni/internal/testutil"
+)
+
+// eventsOf returns the "CMD network" of the calls for sandbox id in a
+// command log, in the order they happened.
+func eventsOf(t *testing.T, log, id string) []string {
+	t.Helper()
+	var out []string
+	for _, ev := range events(t, log) {
+		f := strings.Fields(ev)
+		if len(f) >= 3 && f[2] == id {
+			out = append(out, f[0]+" "+f[1])
+		}
+	}
+	return out
+}
+
+// Two setups of one sandbox started at once, each attaching a different
+// network, run one after the other under the pod lock; a teardown by
+// sandbox ID then DELs in exactly the reverse of the order the plugins saw
+// the ADDs, every time. The old code took the attach-order key (the time)
+// before waiting for the pod lock, so the setup that lost the race for the
+// lock could hold the smaller key while attaching second, and the
+// teardown then DEL'd the first-attached network first.
+func TestConcurrentSetUpsOfOneSandboxTearDownInReverseAddOrder(t *testing.T) {
+	e := newEnv(t)
+	log := e.newLog()
+	e.noopNets(log, "a", "b")
+	p := e.plugin(WithWatch(false))
+	ns := testutil.NewNetNS(t)
+	for i := range 20 {
+		id := fmt.Sprintf("sb%d", i)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for j, n := range []NetAttachment{{Name: "a", Ifname: "net1"}, {Name: "b", Ifname: "net2"}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, errs[j] = p.SetUpPod(PodNetwork{ID: id, NetNS: ns, Networks: []NetAttachment{n}})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d: setup: %v", i, err)
+			}
+		}
+		tearDown(t, p, PodNetwork{ID: id, NetNS: ns})
+		got := eventsOf(t, log, id)
+		if len(got) != 4 {
+			t.Fatalf("round %d: plugin calls %v, want two ADDs and two DELs", i, got)
+		}
+		first, second := strings.Fields(got[0])[1], strings.Fields(got[1])[1]
+		want := []string{"ADD " + first, "ADD " + second, "DEL " + second, "DEL " + first}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("round %d: plugin calls %v, want the DELs in reverse ADD order %v", i, got, want)
+		}
+	}
+}
