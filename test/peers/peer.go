@@ -1,6 +1,10 @@
 package main
 
-import "context"
+import (
+	"context"
+
+	"github.com/netplumb/ocicni/ocicni"
+)
 
 // peer is one way of giving pods their networks, built once per netset
 // and kept for the whole run, as a runtime keeps its CNI handle.
@@ -39,6 +43,7 @@ type column struct {
 func columns() []column {
 	return []column{
 		{title: "ours", build: newOurs(), watch: newOursWatcher},
+		{title: "ours parallel", build: newOurs(ocicni.WithParallelNetworks(true))},
 		{title: "go-cni", build: newGoCNI(false)},
 		{title: "go-cni serial", build: newGoCNI(true)},
 		{title: "raw libcni", baseline: true, build: newRawLibcni},
