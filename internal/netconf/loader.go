@@ -46,8 +46,8 @@ type binaryCheck struct {
 
 // load reads and validates every configuration file. It never fails as a
 // whole: unreadable or invalid files are recorded as skipped with a reason,
-// except that a file prev loaded which is now empty or does not parse, but
-// changed within settleWindow, keeps prev's network until it settles (see
+// except that a file which is now empty or does not parse, but changed
+// within settleWindow, keeps what prev made of it until it settles (see
 // keepSettling). prev is the snapshot in force, nil on the first load.
 func (l *loader) load(ctx context.Context, prev *Set) *Set {
 	l.cache.beginLoad()
@@ -77,10 +77,13 @@ func (l *loader) load(ctx context.Context, prev *Set) *Set {
 		n, hash, err := l.loadFile(ctx, path)
 		if err != nil {
 			if kept, until, ok := keepSettling(prev, path, err, now); ok {
-				n, hash, err = kept, kept.key, nil
 				if until.After(set.settleAt) {
 					set.settleAt = until
 				}
+				if kept == nil {
+					continue
+				}
+				n, hash, err = kept, kept.key, nil
 			}
 		}
 		fmt.Fprintf(sig, "%s\x00%x\x00", path, hash)

@@ -65,6 +65,16 @@ func (s *Set) byFile(file string) *Network {
 	return nil
 }
 
+// skipped reports whether file was skipped.
+func (s *Set) skipped(file string) bool {
+	for _, sk := range s.Skipped {
+		if sk.File == file {
+			return true
+		}
+	}
+	return false
+}
+
 // SkipReason says why a file that defines network name was skipped, or
 // returns nil when no skipped file names it.
 func (s *Set) SkipReason(name string) error {

@@ -21,18 +21,21 @@ type parseFailure struct{ err error }
 func (e parseFailure) Error() string { return e.err.Error() }
 func (e parseFailure) Unwrap() error { return e.err }
 
-// keepSettling returns the network prev loaded from path when path now
-// fails with err only because it is being rewritten, as far as can be
-// told: err is about the content, the file changed within settleWindow,
-// and its last version was valid. It also returns when the failure is to
-// be believed, at which point the file must be read again.
+// keepSettling decides whether a file that now fails with err is only
+// being written, as far as can be told: err is about the content, and the
+// file changed within settleWindow. If so, it returns the network prev
+// loaded from path (nil when prev did not know the file at all, which
+// then stays out of the snapshot rather than appear skipped for a moment)
+// and when the failure is to be believed, at which point the file must be
+// read again. A file prev skipped, and every file on the first load (prev
+// nil), is skipped at once: there is no good version to keep.
 func keepSettling(prev *Set, path string, err error, now time.Time) (*Network, time.Time, bool) {
 	var pf parseFailure
 	if prev == nil || !errors.As(err, &pf) {
 		return nil, time.Time{}, false
 	}
 	old := prev.byFile(path)
-	if old == nil {
+	if old == nil && prev.skipped(path) {
 		return nil, time.Time{}, false
 	}
 	fi, serr := os.Stat(path)

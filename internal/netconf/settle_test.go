@@ -13,13 +13,15 @@ import (
 
 func TestKeepSettlingOnlyKeepsRecentParseFailures(t *testing.T) {
 	d := newTestDirs(t)
-	path := confPath(d, "10-a.conflist")
+	path, skipped, fresh := confPath(d, "10-a.conflist"), confPath(d, "20-b.conflist"), confPath(d, "30-c.conflist")
 	write(t, path, conflist("a"))
+	write(t, skipped, []byte("{not json"))
 	prev := d.loader().load(context.Background(), nil)
-	if prev.Default == nil {
-		t.Fatalf("the valid file did not load: %+v", prev.Skipped)
+	if prev.Default == nil || !prev.skipped(skipped) {
+		t.Fatalf("first load: default %+v, skipped %+v; want a loaded and b skipped", prev.Default, prev.Skipped)
 	}
 	write(t, path, nil)
+	write(t, fresh, nil)
 	parseErr := parseFailure{errors.New("is empty")}
 	now := time.Now()
 
@@ -30,12 +32,14 @@ func TestKeepSettlingOnlyKeepsRecentParseFailures(t *testing.T) {
 		err  error
 		now  time.Time
 		keep bool
+		want *Network // what is kept: nil leaves the file out
 	}{
-		{"just emptied", prev, path, parseErr, now, true},
-		{"settled", prev, path, parseErr, now.Add(2 * settleWindow), false},
-		{"not about the content", prev, path, errors.New("is a directory, not a file"), now, false},
-		{"first load", nil, path, parseErr, now, false},
-		{"no valid version before", prev, confPath(d, "20-b.conflist"), parseErr, now, false},
+		{"just emptied", prev, path, parseErr, now, true, prev.Default},
+		{"new and still empty", prev, fresh, parseErr, now, true, nil},
+		{"settled", prev, path, parseErr, now.Add(2 * settleWindow), false, nil},
+		{"not about the content", prev, path, errors.New("is a directory, not a file"), now, false, nil},
+		{"first load", nil, path, parseErr, now, false, nil},
+		{"skipped before", prev, skipped, parseErr, now, false, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -46,8 +50,8 @@ func TestKeepSettlingOnlyKeepsRecentParseFailures(t *testing.T) {
 			if !ok {
 				return
 			}
-			if n != prev.Default {
-				t.Fatalf("kept %+v, want the previous network a", n)
+			if n != c.want {
+				t.Fatalf("kept %+v, want %+v", n, c.want)
 			}
 			if !until.After(now) || until.After(now.Add(settleWindow)) {
 				t.Fatalf("to be read again at %v, want within %v after %v", until, settleWindow, now)
@@ -57,9 +61,9 @@ func TestKeepSettlingOnlyKeepsRecentParseFailures(t *testing.T) {
 }
 
 // A load that finds a file it loaded before empty, just after it changed,
-// keeps the previous network and signs the snapshot as before, so nothing
-// is swapped and no one is woken. Without a previous snapshot the same
-// file is skipped as empty.
+// keeps the previous network, leaves out a new file that is still empty,
+// and signs the snapshot as before, so nothing is swapped and no one is
+// woken. Without a previous snapshot the emptied file is skipped as empty.
 func TestLoadKeepsNetworkWhileFileSettles(t *testing.T) {
 	d := newTestDirs(t)
 	path := confPath(d, "10-a.conflist")
@@ -69,6 +73,8 @@ func TestLoadKeepsNetworkWhileFileSettles(t *testing.T) {
 	if err := os.Truncate(path, 0); err != nil {
 		t.Fatal(err)
 	}
+	// A file being created alongside stays out until it is written.
+	write(t, confPath(d, "20-b.conflist"), nil)
 
 	next := l.load(context.Background(), prev)
 	if next.Default != prev.Default || len(next.Skipped) != 0 {

@@ -96,6 +96,7 @@ func (w *watcher) run() {
 			}
 			if w.relevant(ev) {
 				w.events.Add(1)
+				w.forget(ev)
 				w.kick()
 			}
 		case err, ok := <-w.fsw.Errors:
@@ -159,6 +160,20 @@ func (w *watcher) poll(cause error) {
 		case <-t.C:
 			_, _ = w.s.Current(w.s.life)
 		}
+	}
+}
+
+// forget drops the watch of a watched directory that ev says was removed
+// or renamed away, so that the next sync watches whatever takes its place.
+// The inode number alone cannot tell: a directory created in its place may
+// get the same one, and the watch would silently follow nothing.
+func (w *watcher) forget(ev fsnotify.Event) {
+	if !ev.Has(fsnotify.Remove) && !ev.Has(fsnotify.Rename) {
+		return
+	}
+	if _, ok := w.watched[ev.Name]; ok {
+		_ = w.fsw.Remove(ev.Name)
+		delete(w.watched, ev.Name)
 	}
 }
 
