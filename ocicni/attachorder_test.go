@@ -3,6 +3,7 @@ package ocicni
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -27,10 +28,13 @@ func eventsOf(t *testing.T, log, id string) []string {
 // Two setups of one sandbox started at once, each attaching a different
 // network, run one after the other under the pod lock; a teardown by
 // sandbox ID then DELs in exactly the reverse of the order the plugins saw
-// the ADDs, every time. The old code took the attach-order key (the time)
-// before waiting for the pod lock, so the setup that lost the race for the
-// lock could hold the smaller key while attaching second, and the
-// teardown then DEL'd the first-attached network first.
+// the ADDs, every time. The old code took the attach-order key (the time
+// in microseconds, not forced to rise) before waiting for the pod lock, so
+// two setups could get equal keys, or the one that lost the race for the
+// lock the smaller key, and the teardown then DEL'd the first-attached
+// network first. That window is narrow: against the old code this test
+// fails in some runs only; TestAttachOrderKeysNeverOverlap pins the
+// mechanism deterministically.
 func TestConcurrentSetUpsOfOneSandboxTearDownInReverseAddOrder(t *testing.T) {
 	e := newEnv(t)
 	log := e.newLog()
@@ -66,6 +70,44 @@ func TestConcurrentSetUpsOfOneSandboxTearDownInReverseAddOrder(t *testing.T) {
 		want := []string{"ADD " + first, "ADD " + second, "DEL " + second, "DEL " + first}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("round %d: plugin calls %v, want the DELs in reverse ADD order %v", i, got, want)
+		}
+	}
+}
+
+// Keys handed out at once by many callers, most within one microsecond,
+// form disjoint rising ranges, so no two attachments of a sandbox ever
+// share a key. The old key, the time in microseconds plus the network's
+// position, gave callers within one microsecond the same range.
+func TestAttachOrderKeysNeverOverlap(t *testing.T) {
+	const callers, calls, n = 8, 500, 3
+	var o attachOrder
+	var mu sync.Mutex
+	var bases []int64
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := make([]int64, 0, calls)
+			prev := int64(-1)
+			for range calls {
+				k := o.next(n)
+				if k <= prev {
+					t.Errorf("key %d after %d from the same caller; keys must rise", k, prev)
+				}
+				prev = k + n - 1
+				local = append(local, k)
+			}
+			mu.Lock()
+			bases = append(bases, local...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	slices.Sort(bases)
+	for i := 1; i < len(bases); i++ {
+		if bases[i] < bases[i-1]+n {
+			t.Fatalf("key ranges [%d,%d] and [%d,%d] overlap", bases[i-1], bases[i-1]+n-1, bases[i], bases[i]+n-1)
 		}
 	}
 }
