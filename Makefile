@@ -19,7 +19,7 @@ FUZZ_BUDGETS := FuzzLoadConf=10000x FuzzRuntimeConf=200000x
 FUZZ_DEFAULT_BUDGET := 20000x
 FUZZTIME ?=
 
-.PHONY: all build plugins test test-unit test-e2e fuzz bench demo deps vet clean
+.PHONY: all build plugins test test-unit test-e2e fuzz bench bench-peers demo deps vet clean
 
 all: build
 
@@ -28,6 +28,7 @@ build:
 
 vet:
 	$(GO) vet ./...
+	cd test/peers && $(GO) vet .
 
 # Plugins are built with GOFLAGS=-mod=mod because the module copies carry no
 # vendor folder; the stamp file makes a version bump rebuild them. The
@@ -48,10 +49,12 @@ $(PLUGIN_DIR)/.stamp-$(PLUGINS_VERSION)-$(CNI_VERSION):
 # test runs everything CI runs: unit tests, end-to-end tests (they skip with
 # one line when not root), every benchmark once, and a short run of every
 # fuzz target.
-test: plugins
+test: deps plugins
 	OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) test -race -count=1 -timeout 30m ./...
 	@echo "benchmarks, one iteration each, so they cannot rot unnoticed"
 	OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 10m ./...
+	@echo "peer comparison, two short rounds, so it cannot rot unnoticed"
+	cd test/peers && $(GO) vet . && OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) run . -rounds 2 -pods 4
 	$(MAKE) fuzz
 
 test-unit: plugins
@@ -60,7 +63,7 @@ test-unit: plugins
 test-e2e: plugins
 	OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) test -race -count=1 -v ./test/e2e/...
 
-FUZZ_PKGS := ./ocicni/ ./internal/netconf/
+FUZZ_PKGS := ./ocicni/ ./internal/netconf/ ./ocicni/netselect/
 
 fuzz: plugins
 	@for pkg in $(FUZZ_PKGS); do \
@@ -71,6 +74,14 @@ fuzz: plugins
 		echo "fuzz $$t ($$pkg) for $$budget"; \
 		OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $$budget $$pkg || exit 1; \
 	done; done
+
+# bench-peers times this library against containerd/go-cni and raw libcni on
+# real plugins (test/peers is a module of its own, so the library's go.mod
+# stays lean). ROUNDS=5 for a shorter run.
+ROUNDS ?= 30
+
+bench-peers: plugins
+	cd test/peers && OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) run . -rounds $(ROUNDS)
 
 bench: plugins
 	OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) test -run '^$$' -bench . -benchmem ./...

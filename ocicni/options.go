@@ -138,8 +138,8 @@ func WithPollInterval(d time.Duration) Option {
 	}
 }
 
-// WithLogger sets the logger. The default discards everything; the library
-// never writes to logrus's global logger.
+// WithLogger sets the logger. Without it, New logs nothing; the InitCNI
+// constructors log to logrus's standard logger, as cri-o/ocicni does.
 func WithLogger(l logrus.FieldLogger) Option {
 	return func(o *options) {
 		if l != nil {

@@ -24,6 +24,9 @@ type attachment struct {
 	// noCache is set when the result cache holds no entry for the
 	// attachment, so list (if any) is the current configuration.
 	noCache bool
+	// started is set once a setup has recorded the attachment and may have
+	// begun its ADD: only those get a rollback DEL.
+	started bool
 }
 
 // planSetup resolves the networks of a setup against the snapshot.

@@ -63,6 +63,7 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []N
 		if err := p.recordIntent(a); err != nil {
 			return err
 		}
+		a.started = true
 		res, err := p.cni.AddNetworkList(ctx, a.list, a.rt)
 		if err != nil {
 			return pluginexec.ContextError(ctx, err)
@@ -76,7 +77,13 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []N
 	if err == nil {
 		return results, nil
 	}
-	if rbErr := p.rollback(ctx, &pod, atts[:n]); rbErr != nil {
+	var started []*attachment
+	for _, a := range atts[:n] {
+		if a.started {
+			started = append(started, a)
+		}
+	}
+	if rbErr := p.rollback(ctx, &pod, started); rbErr != nil {
 		return nil, fmt.Errorf("%w; rollback also failed: %w", err, rbErr)
 	}
 	return nil, err
