@@ -22,6 +22,21 @@ func ValidatePodNetwork(pod PodNetwork) error {
 	return err
 }
 
+// ValidateSandbox checks what a teardown or a status call checks before it
+// looks at the cache: the sandbox ID, and the name, namespace and UID that
+// end up in CNI_ARGS. An error matches ErrInvalidPodNetwork.
+func ValidateSandbox(pod PodNetwork) error {
+	return validateID(&pod)
+}
+
+// InterfaceNames returns the interface name each of networks gets, as
+// SetUpPod assigns them: names given are reserved first, the others get
+// the lowest free ethN. An invalid or repeated name is an error matching
+// ErrInvalidPodNetwork.
+func InterfaceNames(networks []NetAttachment) ([]string, error) {
+	return planIfnames(networks)
+}
+
 // validateID checks the sandbox ID and the values that end up in CNI_ARGS.
 func validateID(pod *PodNetwork) error {
 	if err := utils.ValidateContainerID(pod.ID); err != nil {
