@@ -82,15 +82,6 @@ func (p *Plugin) planExisting(ctx context.Context, set *netconf.Set, pod *PodNet
 		for i, e := range entries {
 			atts = append(atts, p.fromCache(log, set, pod, e, i))
 		}
-		if len(atts) == 0 && set.Default != nil {
-			// Nothing is cached for the sandbox: it may have been set up
-			// before an upgrade, or by a process that died before anything
-			// was recorded. DEL the default network, as cri-o/ocicni does;
-			// a DEL of something never added succeeds.
-			n := set.Default
-			atts = append(atts, &attachment{name: n.Name, ifname: DefaultInterfaceName, net: n, list: n.List,
-				rt: p.runtimeConf(pod, n.Name, DefaultInterfaceName, 0), noCache: true})
-		}
 		return atts, nil
 	}
 	ifnames, err := planIfnames(pod.Networks)

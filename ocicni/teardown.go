@@ -38,6 +38,15 @@ func (p *Plugin) TearDownPodWithContext(ctx context.Context, pod PodNetwork) (er
 	if err != nil {
 		return err
 	}
+	if len(atts) == 0 && len(pod.Networks) == 0 && set.Default != nil {
+		// Nothing is cached for the sandbox: it may have been set up
+		// before an upgrade, or by a process that died before recording
+		// anything. DEL the default network, as cri-o/ocicni does; a DEL
+		// of something never added succeeds.
+		n := set.Default
+		atts = []*attachment{{name: n.Name, ifname: DefaultInterfaceName, net: n, list: n.List,
+			rt: p.runtimeConf(&pod, n.Name, DefaultInterfaceName, 0), noCache: true}}
+	}
 	_, err = p.forEachNetwork(ctx, &pod, "del", atts, reverseKeepGoing, func(ctx context.Context, a *attachment) error {
 		log := p.log.WithFields(pluginexec.LogFields(ctx))
 		if a.list == nil {

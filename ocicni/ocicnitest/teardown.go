@@ -40,6 +40,21 @@ func (p *Plugin) tearDown(ctx context.Context, c *Call, pod *ocicni.PodNetwork) 
 	if err != nil {
 		return err
 	}
+	if len(atts) == 0 && len(pod.Networks) == 0 {
+		// As the real plugin does (and cri-o/ocicni): with nothing
+		// attached and no network named, the default network gets a DEL
+		// on eth0, which succeeds and removes nothing.
+		p.mu.Lock()
+		def := p.defaultLocked()
+		p.mu.Unlock()
+		if def != "" {
+			err := p.run(ctx, c, Step{Verb: VerbDel, Sandbox: pod.ID, Network: def, Ifname: ocicni.DefaultInterfaceName}, nil)
+			if err != nil {
+				return &ocicni.OpError{Op: "del", Pod: podName(pod), ID: pod.ID, Network: def, Ifname: ocicni.DefaultInterfaceName, Err: err}
+			}
+		}
+		return nil
+	}
 	var errs []error
 	for _, a := range slices.Backward(atts) {
 		if !a.known {
