@@ -8,9 +8,10 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/netplumb/ocicni/internal/testutil"
 )
 
 // probePlugin installs the plugin type "probe", a shell script that
@@ -39,17 +40,6 @@ esac
 	if err := os.WriteFile(filepath.Join(e.binDir, "probe"), []byte(script), 0o755); err != nil {
 		e.t.Fatal(err)
 	}
-}
-
-// procAlive reports whether process pid exists and is not a zombie.
-func procAlive(pid int) bool {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(stat)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
 }
 
 // A plugin that starts a child (as a plugin delegating to IPAM does) and
@@ -83,7 +73,7 @@ func TestSetUpDeadlineKillsPluginProcessGroupBeforeRollback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if procAlive(pid) {
+	if testutil.ProcessAlive(pid) {
 		t.Fatalf("the plugin's child %d is still running after SetUpPod returned", pid)
 	}
 	if got := faultyCommands(t, faultyLogPath); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {

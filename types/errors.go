@@ -45,4 +45,3 @@ var (
 	// ErrShutdown means the plugin was shut down before the call.
 	ErrShutdown = errors.New("CNI plugin shut down")
 )
-

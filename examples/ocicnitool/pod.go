@@ -134,20 +134,13 @@ func runAdd(ctx context.Context, inv *invocation) error {
 	return inv.emit(r)
 }
 
-func runStatus(ctx context.Context, inv *invocation) error {
-	req, p, err := inv.podPlugin()
-	if err != nil {
-		return err
-	}
-	defer p.Shutdown()
-	r, err := podStatus(ctx, p, req)
-	if err != nil {
-		return err
-	}
-	return inv.emit(r)
-}
+func runStatus(ctx context.Context, inv *invocation) error { return emitStatus(ctx, inv, false) }
 
-func runCheck(ctx context.Context, inv *invocation) error {
+func runCheck(ctx context.Context, inv *invocation) error { return emitStatus(ctx, inv, true) }
+
+// emitStatus prints the attachment's status, with whether CHECK ran for
+// check.
+func emitStatus(ctx context.Context, inv *invocation, withCheck bool) error {
 	req, p, err := inv.podPlugin()
 	if err != nil {
 		return err
@@ -157,9 +150,11 @@ func runCheck(ctx context.Context, inv *invocation) error {
 	if err != nil {
 		return err
 	}
-	loaded := p.Networks()
-	for i := range r.Attachments {
-		r.Attachments[i].Check = checkVerdict(loaded, r.Attachments[i].Network)
+	if withCheck {
+		loaded := p.Networks()
+		for i := range r.Attachments {
+			r.Attachments[i].Check = checkVerdict(loaded, r.Attachments[i].Network)
+		}
 	}
 	return inv.emit(r)
 }
