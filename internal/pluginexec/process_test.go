@@ -53,17 +53,6 @@ func spawnHang(ctx context.Context, t *testing.T, cancel context.CancelFunc) (in
 	return n, err
 }
 
-// alive reports whether process pid exists and is not a zombie.
-func alive(pid int) bool {
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(stat)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
-}
-
 // ExecPlugin returns, once its context is cancelled, only when every
 // process of the plugin's group is gone, the child the plugin started
 // included. The exec code before the process groups (ocicni/exec.go at
@@ -76,7 +65,7 @@ func TestExecPluginCancelKillsWholeProcessGroup(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error = %v, want context.Canceled", err)
 	}
-	if alive(pid) {
+	if testutil.ProcessAlive(pid) {
 		t.Fatalf("the plugin's child %d is still running after ExecPlugin returned", pid)
 	}
 }
@@ -92,7 +81,7 @@ func TestExecPluginDeadlineKillsWholeProcessGroup(t *testing.T) {
 	if !strings.Contains(err.Error(), "plugin faulty (ADD)") {
 		t.Errorf("error %q does not name the plugin and command", err)
 	}
-	if alive(pid) {
+	if testutil.ProcessAlive(pid) {
 		t.Fatalf("the plugin's child %d is still running after ExecPlugin returned", pid)
 	}
 }
