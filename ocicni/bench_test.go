@@ -15,7 +15,7 @@ import (
 
 // benchEnv writes one noop network (no command log, so every call costs
 // the same) and returns a plugin on it and a pod in a fresh netns.
-func benchEnv(b *testing.B) (*Plugin, PodNetwork, string) {
+func benchEnv(b testing.TB) (*Plugin, PodNetwork, string) {
 	b.Helper()
 	testutil.RequireRoot(b)
 	binDir := testutil.LinkPlugins(b, "noop")

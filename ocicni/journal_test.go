@@ -200,3 +200,35 @@ func TestRecordOfAddInterruptedByCrashIsFinishedByNextProcess(t *testing.T) {
 		t.Fatalf("cache after teardown = %v, want it empty", got)
 	}
 }
+
+// Every plugin gets its ADD configuration only once the network's record
+// is on disk, though the record is written while the plugin's process
+// starts: the faulty plugin fails an ADD whose record it cannot see. Run
+// serially and with parallel networks, whose records race each other too.
+func TestRecordIsOnDiskWhenPluginGetsConfiguration(t *testing.T) {
+	for _, parallel := range []bool{false, true} {
+		t.Run(map[bool]string{false: "serial", true: "parallel"}[parallel], func(t *testing.T) {
+			e := newFaultEnv(t)
+			log := e.logFile("faulty.log")
+			pod := webPod(t, "sb1")
+			var nets []NetAttachment
+			for _, name := range []string{"net1", "net2", "net3"} {
+				record := filepath.Join(e.cache, "results", name+"-sb1-"+name)
+				e.writeList("10-"+name+".conflist", name, "1.0.0", nil,
+					faultyPlugin(log, nil, "requireFile", record), faultyPlugin(log, nil, "requireFile", record))
+				nets = append(nets, NetAttachment{Name: name, Ifname: name})
+			}
+			p := e.plugin(WithWatch(false), WithParallelNetworks(parallel))
+			pod.Networks = nets
+			for range 5 {
+				if _, err := p.SetUpPod(pod); err != nil {
+					t.Fatalf("setup: %v", err)
+				}
+				tearDown(t, p, pod)
+			}
+			if got := len(faultyCommands(t, log)); got != 5*3*2*2 {
+				t.Fatalf("plugins ran %d times, want %d ADDs and DELs", got, 5*3*2*2)
+			}
+		})
+	}
+}

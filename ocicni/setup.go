@@ -15,9 +15,9 @@ func (p *Plugin) SetUpPod(pod PodNetwork) ([]NetResult, error) {
 
 // SetUpPodWithContext attaches the pod to its networks (the default network
 // when pod.Networks is empty), bringing up lo in the pod's netns meanwhile.
-// Before each network's ADD starts, what its DEL needs is on disk, so a
-// process killed at any instant leaves a record that the next teardown or
-// GC finishes.
+// Before any plugin of a network receives its ADD configuration, what the
+// network's DEL needs is on disk, so a process killed at any instant leaves
+// a record that the next teardown or GC finishes.
 // When any network fails, every network of the call, the failing one
 // included, gets a DEL in reverse order before the error returns, even if
 // ctx was cancelled. Results are in attach order.
@@ -60,11 +60,17 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []N
 	go func() { loDone <- bringUpLoopback(pod.NetNS) }()
 	results := make([]NetResult, len(atts))
 	n, err := p.forEachNetwork(ctx, &pod, "add", atts, forwardStopAtFirst, func(ctx context.Context, a *attachment) error {
-		if err := p.recordIntent(a); err != nil {
-			return err
+		// The record is written while the first plugin's process starts:
+		// the gate hands the plugin its configuration only once the record
+		// is on disk, so the fsyncs cost no latency and no plugin acts
+		// before its DEL is recorded.
+		gate := pluginexec.NewGate()
+		go func() { gate.Open(p.recordIntent(a)) }()
+		res, err := p.cni.AddNetworkList(pluginexec.WithGate(ctx, gate), a.list, a.rt)
+		if recErr := gate.Wait(); recErr != nil {
+			return recErr
 		}
 		a.started = true
-		res, err := p.cni.AddNetworkList(ctx, a.list, a.rt)
 		if err != nil {
 			return pluginexec.ContextError(ctx, err)
 		}

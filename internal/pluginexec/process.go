@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os/exec"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -31,26 +34,12 @@ const (
 // and run returns only once no process of it is left alive, so a child a
 // plugin started (an IPAM delegate, say) cannot go on working on the
 // sandbox while the caller rolls back or tears down.
-func run(ctx context.Context, log logrus.FieldLogger, pluginPath string, stdinData []byte, environ []string) ([]byte, error) {
+func run(ctx context.Context, log logrus.FieldLogger, pluginPath string, stdinData []byte, environ []string, gate *Gate) ([]byte, error) {
 	backoff := textBusyBackoff
 	for attempt := 0; ; attempt++ {
-		var stdout, stderr bytes.Buffer
-		c := exec.CommandContext(ctx, pluginPath)
-		c.Env = environ
-		c.Stdin = bytes.NewReader(stdinData)
-		c.Stdout = &stdout
-		c.Stderr = &stderr
-		c.WaitDelay = waitDelay
-		ownGroup(c)
-		err := c.Run()
-		if ctx.Err() != nil && c.Process != nil {
-			if gerr := endGroup(c.Process.Pid, waitDelay); gerr != nil {
-				log.WithError(gerr).Error("a cancelled plugin's process group outlived SIGKILL")
-			}
-		}
-		logStderr(log, stderr.Bytes(), err != nil)
+		out, err := runOnce(ctx, log, pluginPath, stdinData, environ, gate)
 		if err == nil {
-			return stdout.Bytes(), nil
+			return out, nil
 		}
 		if errors.Is(err, syscall.ETXTBSY) && attempt < textBusyRetries {
 			log.WithField("attempt", attempt+1).Debug("plugin binary busy (being replaced), retrying")
@@ -64,6 +53,48 @@ func run(ctx context.Context, log logrus.FieldLogger, pluginPath string, stdinDa
 			backoff *= 2
 			continue
 		}
+		return nil, err
+	}
+}
+
+// runOnce is one attempt of run. With a gate, the plugin's stdin yields
+// nothing until the gate opens; a gate opened with an error kills the group
+// before the plugin has read its configuration.
+func runOnce(ctx context.Context, log logrus.FieldLogger, pluginPath string, stdinData []byte, environ []string, gate *Gate) ([]byte, error) {
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	var stdin io.Reader = bytes.NewReader(stdinData)
+	var held atomic.Pointer[error]
+	if gate != nil {
+		stdin = &heldReader{r: stdin, hold: func() error {
+			err := gate.await(cctx)
+			if err != nil {
+				held.Store(&err)
+				cancel()
+			}
+			return err
+		}}
+	}
+	c := exec.CommandContext(cctx, pluginPath)
+	c.Env = environ
+	c.Stdin = stdin
+	c.Stdout = &stdout
+	c.Stderr = &stderr
+	c.WaitDelay = waitDelay
+	ownGroup(c)
+	err := c.Run()
+	if cctx.Err() != nil && c.Process != nil {
+		if gerr := endGroup(c.Process.Pid, waitDelay); gerr != nil {
+			log.WithError(gerr).Error("a cancelled plugin's process group outlived SIGKILL")
+		}
+	}
+	if h := held.Load(); h != nil && ctx.Err() == nil {
+		return nil, fmt.Errorf("%w: %w", errGateFailed, *h)
+	}
+	logStderr(log, stderr.Bytes(), err != nil)
+	if err != nil {
 		return nil, execError(err, stdout.Bytes(), stderr.Bytes())
 	}
+	return stdout.Bytes(), nil
 }

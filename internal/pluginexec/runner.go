@@ -82,12 +82,22 @@ func (r *Runner) exec(ctx context.Context, name, cmd, pluginPath string, stdinDa
 	log := r.log.WithFields(LogFields(ctx)).WithFields(logrus.Fields{"plugin": name, "command": cmd})
 	environ = r.env.apply(environ)
 
+	gate := gateFor(ctx, cmd)
 	var out []byte
 	var err error
-	if r.inner != nil {
+	switch {
+	case r.inner == nil:
+		out, err = run(ctx, log, pluginPath, stdinData, environ, gate)
+	case gate != nil:
+		// A replacement runner cannot be handed a held stdin, so the whole
+		// exec waits.
+		if err = gate.await(ctx); err != nil {
+			err = fmt.Errorf("%w: %w", errGateFailed, err)
+			break
+		}
+		fallthrough
+	default:
 		out, err = r.inner.ExecPlugin(ctx, pluginPath, stdinData, environ)
-	} else {
-		out, err = run(ctx, log, pluginPath, stdinData, environ)
 	}
 	if ctx.Err() != nil {
 		if err == nil {

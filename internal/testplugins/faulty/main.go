@@ -12,7 +12,8 @@
 //	{"type": "faulty", "faults": {"ADD": "hang", "DEL": "error"},
 //	 "childPidFile": "/tmp/child.pid",
 //	 "errorCode": 7, "errorMsg": "boom", "signal": "TERM",
-//	 "commandLog": "/tmp/log", "ip": "10.99.0.2/24"}
+//	 "commandLog": "/tmp/log", "ip": "10.99.0.2/24",
+//	 "requireFile": "/var/lib/cni/results/net-id-eth0"}
 //
 // A key "COMMAND:network" applies to that network only and wins over a
 // plain "COMMAND". The fault names are listed in the switch of act. Every invocation other
@@ -40,6 +41,16 @@ type control struct {
 	CommandLog string            `json:"commandLog"`
 	// ChildPIDFile is where the "spawn-hang" fault's child writes its PID.
 	ChildPIDFile string `json:"childPidFile"`
+	// RequireFile, when set, fails an ADD with code 95 unless the file
+	// exists once the configuration has been read: a test's way to ask
+	// whether something was on disk before the plugin could act.
+	RequireFile string `json:"requireFile"`
+	// RendezvousDir and RendezvousCount drive the "rendezvous" fault: the
+	// plugin leaves a file in the directory and succeeds once the directory
+	// holds RendezvousCount files, or fails after five seconds, so a test
+	// can tell calls that run at once from calls that run in turn.
+	RendezvousDir   string `json:"rendezvousDir"`
+	RendezvousCount int    `json:"rendezvousCount"`
 }
 
 type netConf struct {
@@ -76,6 +87,11 @@ func main() {
 	if cmd != "VERSION" && conf.CommandLog != "" {
 		logCommand(conf.CommandLog, fmt.Sprintf("%s %s %s\n", cmd, os.Getenv("CNI_CONTAINERID"), os.Getenv("CNI_IFNAME")))
 	}
+	if cmd == "ADD" && conf.RequireFile != "" {
+		if _, err := os.Stat(conf.RequireFile); err != nil {
+			fail(95, "required file missing when the configuration arrived: "+err.Error())
+		}
+	}
 	act(cmd, conf)
 }
 
@@ -97,6 +113,9 @@ func merge(dst *control, src control) {
 	}
 	if src.ChildPIDFile != "" {
 		dst.ChildPIDFile = src.ChildPIDFile
+	}
+	if src.RequireFile != "" {
+		dst.RequireFile = src.RequireFile
 	}
 }
 
@@ -149,6 +168,8 @@ func act(cmd string, conf netConf) {
 		for {
 			time.Sleep(time.Hour)
 		}
+	case "rendezvous":
+		rendezvous(cmd, conf)
 	case "hang":
 		for {
 			time.Sleep(time.Hour)
@@ -174,6 +195,20 @@ func succeed(cmd string, conf netConf) {
 		fmt.Printf(`{"cniVersion":%q,"interfaces":[{"name":%q,"sandbox":%q}],"ips":[{"address":%q,"interface":0}]}`,
 			conf.CNIVersion, os.Getenv("CNI_IFNAME"), os.Getenv("CNI_NETNS"), ip)
 	}
+}
+
+func rendezvous(cmd string, conf netConf) {
+	mark := fmt.Sprintf("%s/%d", conf.RendezvousDir, os.Getpid())
+	if err := os.WriteFile(mark, nil, 0o644); err != nil {
+		fail(94, "rendezvous: "+err.Error())
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if entries, err := os.ReadDir(conf.RendezvousDir); err == nil && len(entries) >= conf.RendezvousCount {
+			succeed(cmd, conf)
+			return
+		}
+	}
+	fail(94, "rendezvous: the other calls never came")
 }
 
 func fail(code uint, msg string) {
