@@ -14,6 +14,7 @@ import (
 	"github.com/containernetworking/cni/plugins/test/noop/debug"
 	"github.com/vishvananda/netlink"
 
+	"github.com/netplumb/ocicni/internal/netconf"
 	"github.com/netplumb/ocicni/internal/testutil"
 )
 
@@ -179,5 +180,38 @@ func TestStatusRunsStatusVerb(t *testing.T) {
 	var ce *cnitypes.Error
 	if !errors.Is(err, ErrNotReady) || !errors.As(err, &ce) || ce.Code != 50 || !strings.Contains(err.Error(), `default network "n"`) {
 		t.Fatalf("Status = %v, want ErrNotReady carrying the plugin's code 50", err)
+	}
+}
+
+// The plugins of the default chain answer STATUS at once, not in turn, and
+// a failure is reported for the first failing plugin in chain order, as
+// libcni's walk reports it. Each plugin here waits for all three STATUS
+// calls to have started before it answers, so a walk one at a time fails.
+func TestStatusAsksChainPluginsAtOnce(t *testing.T) {
+	e := newFaultEnv(t)
+	log := e.logFile("faulty.log")
+	dir := t.TempDir()
+	together := map[string]string{"STATUS": "rendezvous"}
+	extra := []any{"rendezvousDir", dir, "rendezvousCount", 3}
+	e.writeList("10-n.conflist", "n", "1.1.0", nil,
+		faultyPlugin(log, together, extra...), faultyPlugin(log, together, extra...), faultyPlugin(log, together, extra...))
+	p := e.plugin(WithWatch(false))
+	if err := p.Status(); err != nil {
+		t.Fatalf("Status = %v, want ready once all three plugins answered together", err)
+	}
+	if got := faultyCommands(t, log); !reflect.DeepEqual(got, []string{"STATUS", "STATUS", "STATUS"}) {
+		t.Fatalf("plugins got %v", got)
+	}
+
+	e.writeList("10-n.conflist", "n", "1.1.0", nil,
+		faultyPlugin(log, nil),
+		faultyPlugin(log, map[string]string{"STATUS": "error"}, "errorCode", 51),
+		faultyPlugin(log, map[string]string{"STATUS": "error"}, "errorCode", 52))
+	waitConf(t, p, "n", func(n *netconf.Network) bool {
+		return len(n.List.Plugins) == 3 && strings.Contains(string(n.List.Bytes), "51")
+	})
+	var ce *cnitypes.Error
+	if err := p.Status(); !errors.Is(err, ErrNotReady) || !errors.As(err, &ce) || ce.Code != 51 {
+		t.Fatalf("Status = %v, want ErrNotReady with the second plugin's code 51", err)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,6 +41,7 @@ const (
 func main() {
 	rounds := flag.Int("rounds", 30, "measured rounds (after one warm-up round)")
 	pods := flag.Int("pods", 60, "pods set up at once in the batch workload")
+	only := flag.String("workloads", "", "comma-separated workloads to run (one, three, batch, watch); all when empty")
 	pluginDir := flag.String("plugin-dir", defaultPluginDir(), "directory of the CNI plugins (bridge, host-local, portmap)")
 	flag.Parse()
 	if *rounds < 1 || *pods < 2 {
@@ -66,7 +68,7 @@ func main() {
 		}
 		os.Exit(code)
 	}
-	if err := run(dir, *rounds, *pods, os.Stdout, os.Stderr); err != nil {
+	if err := run(dir, *rounds, *pods, *only, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "peers:", err)
 		os.Exit(1)
 	}
@@ -92,7 +94,7 @@ func checkPlugins(dir string) error {
 
 // run measures inside the sandbox and prints the table to out, progress
 // to log.
-func run(pluginDir string, rounds, pods int, out, log io.Writer) (err error) {
+func run(pluginDir string, rounds, pods int, only string, out, log io.Writer) (err error) {
 	if err := sandbox.MountTmpfs("256m", "/run/netns", "/var/lib/cni"); err != nil {
 		return err
 	}
@@ -106,6 +108,9 @@ func run(pluginDir string, rounds, pods int, out, log io.Writer) (err error) {
 	cols := columns()
 	loads, err := workloads(w, pods)
 	if err != nil {
+		return err
+	}
+	if loads, err = selectWorkloads(loads, only); err != nil {
 		return err
 	}
 	runners := make([][]runner, len(loads))
@@ -153,7 +158,9 @@ func run(pluginDir string, rounds, pods int, out, log io.Writer) (err error) {
 					continue
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), roundTimeout)
+				cpu0 := cpuTime()
 				ds, err := runners[li][ci].round(ctx)
+				cpu := cpuTime() - cpu0
 				cancel()
 				if err != nil {
 					return fmt.Errorf("round %d, %s, workload %q: %w", round, cols[ci].title, l.key, err)
@@ -164,13 +171,33 @@ func run(pluginDir string, rounds, pods int, out, log io.Writer) (err error) {
 				for ri, d := range ds {
 					t.samples[first[li]+ri][ci] = append(t.samples[first[li]+ri][ci], d)
 				}
+				t.cpu[li][ci] = append(t.cpu[li][ci], cpu)
 			}
 		}
 	}
 	fmt.Fprintf(out, "%s; %d rounds after a warm-up, order rotated each round; cells: median (p90 round) ×time ratio to raw libcni\n\n",
 		machine(), rounds)
 	t.write(out)
+	fmt.Fprintf(out, "\nCPU time per round (this process and the plugins it ran, user+system), median ms:\n\n")
+	t.writeCPU(out)
 	return nil
+}
+
+// selectWorkloads keeps the workloads named in only (comma-separated
+// keys), in table order; all of them when only is empty.
+func selectWorkloads(loads []workload, only string) ([]workload, error) {
+	if only == "" {
+		return loads, nil
+	}
+	var keep []workload
+	for _, key := range strings.Split(only, ",") {
+		i := slices.IndexFunc(loads, func(l workload) bool { return l.key == key })
+		if i < 0 {
+			return nil, fmt.Errorf("unknown workload %q", key)
+		}
+		keep = append(keep, loads[i])
+	}
+	return keep, nil
 }
 
 // machine describes where the table was measured.

@@ -69,18 +69,26 @@ func newOursWatcher(w *world, confDir, cacheDir string) (watcher, error) {
 
 func (o *oursWatcher) waitReady(ctx context.Context) error { return o.plugin.WaitReady(ctx) }
 
-// waitGone wakes on every change of the loaded configuration until no
-// default network is left.
+func (o *oursWatcher) waitLoaded(ctx context.Context) error {
+	return o.waitDefault(ctx, true, "the new configuration never loaded")
+}
+
 func (o *oursWatcher) waitGone(ctx context.Context) error {
+	return o.waitDefault(ctx, false, "the removed configuration is still loaded")
+}
+
+// waitDefault wakes on every change of the loaded configuration until a
+// default network is loaded (want) or none is left.
+func (o *oursWatcher) waitDefault(ctx context.Context, want bool, fail string) error {
 	for {
 		v := o.plugin.Networks()
-		if v.Default == "" {
+		if (v.Default != "") == want {
 			return nil
 		}
 		select {
 		case <-v.Changed:
 		case <-ctx.Done():
-			return errors.Join(errors.New("the removed configuration is still loaded"), ctx.Err())
+			return errors.Join(errors.New(fail), ctx.Err())
 		}
 	}
 }

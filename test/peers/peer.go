@@ -22,6 +22,9 @@ type peer interface {
 // watcher is a peer that notices configuration landing in its conf dir on
 // its own.
 type watcher interface {
+	// waitLoaded returns once the new configuration is in force: the next
+	// setup would use it.
+	waitLoaded(ctx context.Context) error
 	// waitReady returns once the peer reports itself ready for pods.
 	waitReady(ctx context.Context) error
 	// waitGone returns once the peer reports itself not ready again.

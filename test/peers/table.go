@@ -16,11 +16,14 @@ type table struct {
 	rows    []row
 	na      [][]string          // [row][col]: text shown instead of a value
 	samples [][][]time.Duration // [row][col]
+	loads   []workload
+	cpu     [][][]time.Duration // [workload][col]: CPU time of each round
 }
 
 func newTable(cols []column, loads []workload) *table {
-	t := &table{cols: cols}
+	t := &table{cols: cols, loads: loads}
 	for _, l := range loads {
+		t.cpu = append(t.cpu, make([][]time.Duration, len(cols)))
 		for _, r := range l.rows {
 			t.rows = append(t.rows, r)
 			t.na = append(t.na, make([]string, len(cols)))
@@ -75,6 +78,28 @@ func (t *table) write(w io.Writer) {
 		cells := []string{r.title}
 		for ci := range t.cols {
 			cells = append(cells, t.cell(ri, ci))
+		}
+		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
+	}
+}
+
+// writeCPU prints the median CPU time of a round of each workload: on a
+// machine with n cores, no implementation can finish a round in less than
+// its CPU time divided by n.
+func (t *table) writeCPU(w io.Writer) {
+	head := []string{"workload"}
+	for _, c := range t.cols {
+		head = append(head, c.title)
+	}
+	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat("---|", len(head)))
+	for li, l := range t.loads {
+		cells := []string{l.key}
+		for ci := range t.cols {
+			if ds := t.cpu[li][ci]; len(ds) > 0 {
+				cells = append(cells, fmt.Sprintf("%.1f", float64(percentile(ds, 50).Microseconds())/1000))
+			} else {
+				cells = append(cells, "-")
+			}
 		}
 		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 	}
