@@ -56,6 +56,19 @@ func MountTmpfs(size string, dirs ...string) error {
 	return nil
 }
 
+// BindDir creates dst and bind-mounts src on it. Called inside the
+// re-executed copy, the mount hides whatever the machine keeps at dst and
+// vanishes with the copy; what is written lands in src.
+func BindDir(src, dst string) error {
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	if err := unix.Mount(src, dst, "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind-mounting %s on %s: %w", src, dst, err)
+	}
+	return nil
+}
+
 // LoopbackUp brings up the loopback interface of the calling thread's
 // network namespace, which a fresh namespace starts with down.
 func LoopbackUp() error {

@@ -20,6 +20,9 @@ func MountTmpfs(string, ...string) error { return ErrUnsupported }
 // LoopbackUp fails with ErrUnsupported off Linux.
 func LoopbackUp() error { return ErrUnsupported }
 
+// BindDir fails with ErrUnsupported off Linux.
+func BindDir(string, string) error { return ErrUnsupported }
+
 // CreateNetNS fails with ErrUnsupported off Linux.
 func CreateNetNS(string) (string, error) { return "", ErrUnsupported }
 

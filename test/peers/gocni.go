@@ -7,7 +7,8 @@ import (
 )
 
 // goCNICacheDir is where go-cni keeps libcni's result cache: it has no
-// option to move it, so it is libcni's default (a tmpfs in the sandbox).
+// option to move it, so it is libcni's default (on the run's disk directory,
+// like everyone else's).
 const goCNICacheDir = "/var/lib/cni"
 
 // goCNIPeer drives containerd/go-cni as containerd does: the networks

@@ -66,12 +66,12 @@ func workloads(w *world, pods int) ([]workload, error) {
 			row{title: fmt.Sprintf("%d pods at once, setup (pods/s)", pods), pods: pods},
 			row{title: fmt.Sprintf("%d pods at once, teardown (pods/s)", pods), pods: pods}),
 		{
-			key:  "watch",
+			key: "watch",
 			rows: []row{
 				{title: "watch-to-loaded, conflist renamed into place (ms)"},
 				{title: "watch-to-ready, the same, with the plugins' STATUS answered (ms)"},
 			},
-			na:   "no watcher",
+			na: "no watcher",
 			start: func(c column, cacheDir string) (runner, error) {
 				if c.watch == nil {
 					return nil, nil

@@ -12,8 +12,8 @@ import (
 	"github.com/netplumb/ocicni/internal/sandbox"
 )
 
-// stateRoot holds every file the benchmark writes. It is inside the tmpfs
-// that the sandbox mounts on /var/lib/cni, so it vanishes with the run.
+// stateRoot holds every file the benchmark writes. It is inside the
+// directory that the sandbox binds on /var/lib/cni, removed after the run.
 const stateRoot = "/var/lib/cni/peers"
 
 // world is the shared ground of a run: the plugin directory, host-local's
