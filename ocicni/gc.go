@@ -234,7 +234,9 @@ func (p *Plugin) collectSandbox(ctx context.Context, set *netconf.Set, id string
 		}
 		atts = append(atts, a)
 	}
-	if _, err := p.forEachNetwork(ctx, pod, "gc", atts, reverseKeepGoing, p.del); err != nil {
+	// No caller waits on these DELs, so their plugins run at a lower CPU
+	// priority than those of the pods being set up meanwhile.
+	if _, err := p.forEachNetwork(pluginexec.WithBackground(ctx), pod, "gc", atts, reverseKeepGoing, p.del); err != nil {
 		if j, ok := err.(interface{ Unwrap() []error }); ok {
 			return append(errs, j.Unwrap()...)
 		}

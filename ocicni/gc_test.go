@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -322,5 +323,26 @@ func TestSetUpWaitingForGCVerbHonoursContext(t *testing.T) {
 	}
 	if l := faultyLog(t, log); slices.ContainsFunc(l, func(s string) bool { return strings.Contains(s, " new ") }) {
 		t.Fatalf("a plugin ran for the abandoned setup: %v", l)
+	}
+}
+
+// GC's DELs of stale sandboxes run at a lower CPU priority, since no caller
+// waits on them; a setup's ADD and a teardown's DEL run at the runtime's.
+func TestGCRunsStaleDelsAtLowerPriority(t *testing.T) {
+	e := newFaultEnv(t)
+	log, nice := e.logFile("faulty.log"), e.logFile("nice.log")
+	e.writeList("10-n.conflist", "n", "1.0.0", nil, faultyPlugin(log, nil, "niceLog", nice))
+	p := e.plugin(WithWatch(false))
+	torn, stale := webPod(t, "torn"), webPod(t, "stale")
+	setUp(t, p, torn)
+	setUp(t, p, stale)
+	tearDown(t, p, torn)
+	if err := p.GC(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	own := strconv.Itoa(testutil.Niceness(t, os.Getpid()))
+	want := []string{"ADD " + own, "ADD " + own, "DEL " + own, "DEL 10"}
+	if got := faultyLog(t, nice); !reflect.DeepEqual(got, want) {
+		t.Fatalf("plugin calls and their niceness = %v, want %v", got, want)
 	}
 }

@@ -34,10 +34,10 @@ const (
 // and run returns only once no process of it is left alive, so a child a
 // plugin started (an IPAM delegate, say) cannot go on working on the
 // sandbox while the caller rolls back or tears down.
-func run(ctx context.Context, log logrus.FieldLogger, pluginPath string, stdinData []byte, environ []string, gate *Gate) ([]byte, error) {
+func run(ctx context.Context, log logrus.FieldLogger, pluginPath string, stdinData []byte, environ []string, how launch) ([]byte, error) {
 	backoff := textBusyBackoff
 	for attempt := 0; ; attempt++ {
-		out, err := runOnce(ctx, log, pluginPath, stdinData, environ, gate)
+		out, err := runOnce(ctx, log, pluginPath, stdinData, environ, how)
 		if err == nil {
 			return out, nil
 		}
@@ -57,18 +57,39 @@ func run(ctx context.Context, log logrus.FieldLogger, pluginPath string, stdinDa
 	}
 }
 
-// runOnce is one attempt of run. With a gate, the plugin's stdin yields
-// nothing until the gate opens; a gate opened with an error kills the group
-// before the plugin has read its configuration.
-func runOnce(ctx context.Context, log logrus.FieldLogger, pluginPath string, stdinData []byte, environ []string, gate *Gate) ([]byte, error) {
+// launch says how an exec starts beyond the plain case.
+type launch struct {
+	// gate, when not nil, holds the configuration back until it opens.
+	gate *Gate
+	// nice, when above 0, is the CPU niceness the plugin's process group
+	// runs at.
+	nice int
+}
+
+// runOnce is one attempt of run. The plugin's stdin yields nothing until
+// the process group has its niceness and the gate, if any, has opened; a
+// plugin acts only on its configuration, so nothing it does escapes
+// either. A gate opened with an error kills the group before the plugin
+// has read a byte.
+func runOnce(ctx context.Context, log logrus.FieldLogger, pluginPath string, stdinData []byte, environ []string, how launch) ([]byte, error) {
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	var stdin io.Reader = bytes.NewReader(stdinData)
 	var held atomic.Pointer[error]
-	if gate != nil {
+	set := make(chan struct{})
+	defer closeOnce(set)
+	if how.gate != nil || how.nice > 0 {
 		stdin = &heldReader{r: stdin, hold: func() error {
-			err := gate.await(cctx)
+			select {
+			case <-set:
+			case <-cctx.Done():
+				return cctx.Err()
+			}
+			if how.gate == nil {
+				return nil
+			}
+			err := how.gate.await(cctx)
 			if err != nil {
 				held.Store(&err)
 				cancel()
@@ -83,7 +104,16 @@ func runOnce(ctx context.Context, log logrus.FieldLogger, pluginPath string, std
 	c.Stderr = &stderr
 	c.WaitDelay = waitDelay
 	ownGroup(c)
-	err := c.Run()
+	err := c.Start()
+	if err == nil {
+		if how.nice > 0 {
+			if perr := niceGroup(c.Process.Pid, how.nice); perr != nil {
+				log.WithError(perr).Debug("cannot lower the plugin's CPU priority")
+			}
+		}
+		closeOnce(set)
+		err = c.Wait()
+	}
 	if cctx.Err() != nil && c.Process != nil {
 		if gerr := endGroup(c.Process.Pid, waitDelay); gerr != nil {
 			log.WithError(gerr).Error("a cancelled plugin's process group outlived SIGKILL")
@@ -97,4 +127,12 @@ func runOnce(ctx context.Context, log logrus.FieldLogger, pluginPath string, std
 		return nil, execError(err, stdout.Bytes(), stderr.Bytes())
 	}
 	return stdout.Bytes(), nil
+}
+
+func closeOnce(ch chan struct{}) {
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
 }

@@ -18,6 +18,12 @@ func ownGroup(c *exec.Cmd) {
 	c.Cancel = func() error { return killGroup(c.Process.Pid) }
 }
 
+// niceGroup sets the niceness of every process of group pgid; children
+// the plugin starts later inherit it.
+func niceGroup(pgid, nice int) error {
+	return syscall.Setpriority(syscall.PRIO_PGRP, pgid, nice)
+}
+
 func killGroup(pgid int) error {
 	err := syscall.Kill(-pgid, syscall.SIGKILL)
 	if errors.Is(err, syscall.ESRCH) {

@@ -87,7 +87,7 @@ func (r *Runner) exec(ctx context.Context, name, cmd, pluginPath string, stdinDa
 	var err error
 	switch {
 	case r.inner == nil:
-		out, err = run(ctx, log, pluginPath, stdinData, environ, gate)
+		out, err = run(ctx, log, pluginPath, stdinData, environ, launch{gate: gate, nice: niceFor(ctx)})
 	case gate != nil:
 		// A replacement runner cannot be handed a held stdin, so the whole
 		// exec waits.

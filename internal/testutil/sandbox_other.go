@@ -21,3 +21,9 @@ func NewNetNS(tb testing.TB) string { RequireRoot(tb); return "" }
 
 // ProcessAlive is always false off Linux, where the tests that ask skip.
 func ProcessAlive(int) bool { return false }
+
+// Niceness skips off Linux, where there is no /proc to read it from.
+func Niceness(tb testing.TB, _ int) int {
+	tb.Skip("skipped: niceness is read from /proc, which exists only on Linux")
+	return 0
+}

@@ -29,6 +29,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -51,6 +52,9 @@ type control struct {
 	// can tell calls that run at once from calls that run in turn.
 	RendezvousDir   string `json:"rendezvousDir"`
 	RendezvousCount int    `json:"rendezvousCount"`
+	// NiceLog, when set, gets a line "<COMMAND> <niceness>" per call, so a
+	// test can see at what CPU priority the plugin was run.
+	NiceLog string `json:"niceLog"`
 }
 
 type netConf struct {
@@ -87,6 +91,9 @@ func main() {
 	if cmd != "VERSION" && conf.CommandLog != "" {
 		logCommand(conf.CommandLog, fmt.Sprintf("%s %s %s\n", cmd, os.Getenv("CNI_CONTAINERID"), os.Getenv("CNI_IFNAME")))
 	}
+	if cmd != "VERSION" && conf.NiceLog != "" {
+		logCommand(conf.NiceLog, fmt.Sprintf("%s %s\n", cmd, niceness()))
+	}
 	if cmd == "ADD" && conf.RequireFile != "" {
 		if _, err := os.Stat(conf.RequireFile); err != nil {
 			fail(95, "required file missing when the configuration arrived: "+err.Error())
@@ -116,6 +123,9 @@ func merge(dst *control, src control) {
 	}
 	if src.RequireFile != "" {
 		dst.RequireFile = src.RequireFile
+	}
+	if src.NiceLog != "" {
+		dst.NiceLog = src.NiceLog
 	}
 }
 
@@ -195,6 +205,20 @@ func succeed(cmd string, conf netConf) {
 		fmt.Printf(`{"cniVersion":%q,"interfaces":[{"name":%q,"sandbox":%q}],"ips":[{"address":%q,"interface":0}]}`,
 			conf.CNIVersion, os.Getenv("CNI_IFNAME"), os.Getenv("CNI_NETNS"), ip)
 	}
+}
+
+// niceness reads this process's niceness from /proc (field 19 of stat,
+// the 17th after the command name).
+func niceness() string {
+	stat, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	if len(f) < 17 {
+		return "unknown"
+	}
+	return f[16]
 }
 
 func rendezvous(cmd string, conf netConf) {
