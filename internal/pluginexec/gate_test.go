@@ -60,14 +60,21 @@ func readSoFar(t *testing.T, got string) string {
 
 const gatedConf = `{"cniVersion":"1.0.0","name":"n","type":"held"}`
 
-func TestGateHoldsConfigurationUntilOpened(t *testing.T) {
-	plugin, pidFile, got := gatedPlugin(t)
+// execHeld starts an ADD of plugin held by a fresh gate and returns the
+// gate and where the exec's error arrives.
+func execHeld(plugin string) (*Gate, <-chan error) {
 	g := NewGate()
 	done := make(chan error, 1)
 	go func() {
 		_, err := New(Config{}).ExecPlugin(WithGate(context.Background(), g), plugin, []byte(gatedConf), gatedEnv("ADD"))
 		done <- err
 	}()
+	return g, done
+}
+
+func TestGateHoldsConfigurationUntilOpened(t *testing.T) {
+	plugin, pidFile, got := gatedPlugin(t)
+	g, done := execHeld(plugin)
 	startedPID(t, pidFile)
 	if s := readSoFar(t, got); s != "" {
 		t.Fatalf("the plugin read %q before the gate opened", s)
@@ -83,12 +90,7 @@ func TestGateHoldsConfigurationUntilOpened(t *testing.T) {
 
 func TestGateOpenedWithErrorKillsPluginUnread(t *testing.T) {
 	plugin, pidFile, got := gatedPlugin(t)
-	g := NewGate()
-	done := make(chan error, 1)
-	go func() {
-		_, err := New(Config{}).ExecPlugin(WithGate(context.Background(), g), plugin, []byte(gatedConf), gatedEnv("ADD"))
-		done <- err
-	}()
+	g, done := execHeld(plugin)
 	pid := startedPID(t, pidFile)
 	boom := errors.New("record not written")
 	g.Open(boom)

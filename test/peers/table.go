@@ -68,12 +68,18 @@ func (t *table) cell(ri, ci int) string {
 	return out
 }
 
-func (t *table) write(w io.Writer) {
+// writeHead prints the header of a table with a column per
+// implementation.
+func (t *table) writeHead(w io.Writer) {
 	head := []string{"workload"}
 	for _, c := range t.cols {
 		head = append(head, c.title)
 	}
 	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat("---|", len(head)))
+}
+
+func (t *table) write(w io.Writer) {
+	t.writeHead(w)
 	for ri, r := range t.rows {
 		cells := []string{r.title}
 		for ci := range t.cols {
@@ -87,11 +93,7 @@ func (t *table) write(w io.Writer) {
 // machine with n cores, no implementation can finish a round in less than
 // its CPU time divided by n.
 func (t *table) writeCPU(w io.Writer) {
-	head := []string{"workload"}
-	for _, c := range t.cols {
-		head = append(head, c.title)
-	}
-	fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(head, " | "), strings.Repeat("---|", len(head)))
+	t.writeHead(w)
 	for li, l := range t.loads {
 		cells := []string{l.key}
 		for ci := range t.cols {
