@@ -3,6 +3,7 @@ package pluginexec
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"sync/atomic"
 )
@@ -39,14 +40,34 @@ func (g *Gate) Wait() error {
 	return g.err
 }
 
-// await is Wait bounded by ctx, for the exec that the gate holds.
-func (g *Gate) await(ctx context.Context) error {
+// hold waits, bounded by ctx, for the gate to open and returns its error
+// marked as the gate's; a nil gate holds nothing.
+func (g *Gate) hold(ctx context.Context) error {
+	if g == nil {
+		return nil
+	}
 	select {
 	case <-g.done:
-		return g.err
+		return g.failed()
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// failed returns the error the gate was opened with, marked as the gate's,
+// or nil while it is open, still closed, or nil.
+func (g *Gate) failed() error {
+	if g == nil {
+		return nil
+	}
+	select {
+	case <-g.done:
+		if g.err != nil {
+			return fmt.Errorf("%w: %w", errGateFailed, g.err)
+		}
+	default:
+	}
+	return nil
 }
 
 type gateKey struct{}

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os/exec"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -76,25 +74,21 @@ func runOnce(ctx context.Context, log logrus.FieldLogger, pluginPath string, std
 	defer cancel()
 	var stdout, stderr bytes.Buffer
 	var stdin io.Reader = bytes.NewReader(stdinData)
-	var held atomic.Pointer[error]
-	set := make(chan struct{})
-	defer closeOnce(set)
+	// started is closed once the group has its niceness; only a process
+	// that started has a stdin to hold.
+	started := make(chan struct{})
 	if how.gate != nil || how.nice > 0 {
 		stdin = &heldReader{r: stdin, hold: func() error {
 			select {
-			case <-set:
+			case <-started:
 			case <-cctx.Done():
 				return cctx.Err()
 			}
-			if how.gate == nil {
-				return nil
-			}
-			err := how.gate.await(cctx)
-			if err != nil {
-				held.Store(&err)
+			if err := how.gate.hold(cctx); err != nil {
 				cancel()
+				return err
 			}
-			return err
+			return nil
 		}}
 	}
 	c := exec.CommandContext(cctx, pluginPath)
@@ -111,7 +105,7 @@ func runOnce(ctx context.Context, log logrus.FieldLogger, pluginPath string, std
 				log.WithError(perr).Debug("cannot lower the plugin's CPU priority")
 			}
 		}
-		closeOnce(set)
+		close(started)
 		err = c.Wait()
 	}
 	if cctx.Err() != nil && c.Process != nil {
@@ -119,20 +113,12 @@ func runOnce(ctx context.Context, log logrus.FieldLogger, pluginPath string, std
 			log.WithError(gerr).Error("a cancelled plugin's process group outlived SIGKILL")
 		}
 	}
-	if h := held.Load(); h != nil && ctx.Err() == nil {
-		return nil, fmt.Errorf("%w: %w", errGateFailed, *h)
+	if gerr := how.gate.failed(); gerr != nil && ctx.Err() == nil {
+		return nil, gerr
 	}
 	logStderr(log, stderr.Bytes(), err != nil)
 	if err != nil {
 		return nil, execError(err, stdout.Bytes(), stderr.Bytes())
 	}
 	return stdout.Bytes(), nil
-}
-
-func closeOnce(ch chan struct{}) {
-	select {
-	case <-ch:
-	default:
-		close(ch)
-	}
 }

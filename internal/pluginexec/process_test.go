@@ -3,9 +3,6 @@ package pluginexec
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,45 +10,6 @@ import (
 	"github.com/netplumb/ocicni/internal/testutil"
 	"github.com/netplumb/ocicni/types"
 )
-
-// spawnHang runs the faulty test plugin's "spawn-hang" ADD through a
-// Runner under ctx, cancelling with cancel (when not nil) once the
-// plugin's child has written its PID. It returns the child's PID and
-// ExecPlugin's error.
-func spawnHang(ctx context.Context, t *testing.T, cancel context.CancelFunc) (int, error) {
-	t.Helper()
-	bin := t.TempDir()
-	testutil.CopyPlugin(t, "faulty", bin)
-	pidFile := filepath.Join(t.TempDir(), "child.pid")
-	stdin := `{"cniVersion":"1.0.0","name":"n","type":"faulty","faults":{"ADD":"spawn-hang"},"childPidFile":"` + pidFile + `"}`
-	environ := append(os.Environ(), "CNI_COMMAND=ADD", "CNI_CONTAINERID=c1", "CNI_IFNAME=eth0", "CNI_NETNS=/none", "CNI_PATH="+bin)
-
-	pid := make(chan int, 1)
-	go func() {
-		deadline := time.Now().Add(10 * time.Second)
-		for time.Now().Before(deadline) {
-			if data, err := os.ReadFile(pidFile); err == nil && len(data) > 0 {
-				if n, err := strconv.Atoi(string(data)); err == nil {
-					pid <- n
-					if cancel != nil {
-						cancel()
-					}
-					return
-				}
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-		pid <- 0
-	}()
-	_, err := New(Config{}).ExecPlugin(ctx, filepath.Join(bin, "faulty"), []byte(stdin), environ)
-	// The child wrote its PID before it could be killed, so the reader
-	// has it or gives up within its bound.
-	n := <-pid
-	if n == 0 {
-		t.Fatalf("the plugin's child never wrote its PID (exec error %v); the test proves nothing", err)
-	}
-	return n, err
-}
 
 // ExecPlugin returns, once its context is cancelled, only when every
 // process of the plugin's group is gone, the child the plugin started

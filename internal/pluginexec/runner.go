@@ -85,18 +85,11 @@ func (r *Runner) exec(ctx context.Context, name, cmd, pluginPath string, stdinDa
 	gate := gateFor(ctx, cmd)
 	var out []byte
 	var err error
-	switch {
-	case r.inner == nil:
+	if r.inner == nil {
 		out, err = run(ctx, log, pluginPath, stdinData, environ, launch{gate: gate, nice: niceFor(ctx)})
-	case gate != nil:
+	} else if err = gate.hold(ctx); err == nil {
 		// A replacement runner cannot be handed a held stdin, so the whole
-		// exec waits.
-		if err = gate.await(ctx); err != nil {
-			err = fmt.Errorf("%w: %w", errGateFailed, err)
-			break
-		}
-		fallthrough
-	default:
+		// exec waits for the gate.
 		out, err = r.inner.ExecPlugin(ctx, pluginPath, stdinData, environ)
 	}
 	if ctx.Err() != nil {
