@@ -1,8 +1,3 @@
-// Package ocicni gives pods their networks through CNI. It is a drop-in
-// replacement for cri-o/ocicni: the same CNIPlugin interface, the same
-// InitCNI constructors and the same types, plus a functional-options
-// constructor, New, and a few additions (network listing, change
-// notification, WaitReady).
 package ocicni
 
 import (

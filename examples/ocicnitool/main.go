@@ -6,7 +6,8 @@
 // command line works with the name changed, and it goes through the same
 // library a runtime embeds, so it sees what the runtime would see.
 //
-// Run `ocicnitool --help` for the verbs, flags and exit codes.
+// Run `ocicnitool --help` for the verbs, flags and exit codes; README.md
+// beside this file is the full manual.
 package main
 
 import (
