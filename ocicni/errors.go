@@ -32,6 +32,10 @@ var (
 	// ErrAlreadyAttached: the sandbox already has (or owes a DEL for) the
 	// attachment.
 	ErrAlreadyAttached = types.ErrAlreadyAttached
+	// ErrNotAttached: GetPodNetworkStatus found neither a record nor an
+	// interface for the network asked about (the default one on eth0 when
+	// none is named).
+	ErrNotAttached = types.ErrNotAttached
 	// ErrShutdown: the plugin was shut down before the call.
 	ErrShutdown = types.ErrShutdown
 )

@@ -15,7 +15,11 @@ func (p *Plugin) GetPodNetworkStatus(pod PodNetwork) ([]NetResult, error) {
 }
 
 // GetPodNetworkStatusWithContext reports, in attach order, each of the
-// pod's attachments (the requested ones, or all the cache records). Where
+// pod's attachments (the requested ones, or all the cache records; with
+// none recorded and none requested, the default network on eth0, as
+// cri-o/ocicni reads an empty Networks). It never returns an empty list
+// with a nil error: a network with neither a record nor an interface in
+// the pod's netns is an error matching ErrNotAttached. Where
 // the configuration allows (cniVersion >= 0.4.0, disableCheck off) it first
 // runs CHECK, and returns its error if the plugins find the attachment
 // broken. The result is the cached ADD result or, where none exists, the
@@ -38,6 +42,19 @@ func (p *Plugin) GetPodNetworkStatusWithContext(ctx context.Context, pod PodNetw
 	atts, err := p.planExisting(ctx, set, &pod)
 	if err != nil {
 		return nil, err
+	}
+	if len(atts) == 0 {
+		// Nothing recorded and no network named: the question is about
+		// the default network on eth0, as cri-o/ocicni reads it. CRI-O
+		// takes [0] of the answer unchecked, so an empty list with a nil
+		// error would crash it; the netns read below answers for a
+		// sandbox set up without a record, or ErrNotAttached.
+		if set.Default == nil {
+			return nil, fmt.Errorf("%w: nothing recorded for sandbox %s, and %w", ErrNotAttached, pod.ID, notReadyError(set))
+		}
+		n := set.Default
+		atts = []*attachment{{name: n.Name, ifname: DefaultInterfaceName, net: n, list: n.List,
+			rt: p.runtimeConf(&pod, n.Name, DefaultInterfaceName, 0), noCache: true}}
 	}
 	results := make([]NetResult, 0, len(atts))
 	_, err = p.forEachNetwork(ctx, &pod, "status", atts, forwardStopAtFirst, func(ctx context.Context, a *attachment) error {
@@ -86,7 +103,7 @@ func (p *Plugin) attachmentStatus(ctx context.Context, pod *PodNetwork, a *attac
 	}
 	res, err := readNetNSResult(netnsPath, a.ifname, a.list.CNIVersion)
 	if err != nil {
-		return nil, fmt.Errorf("no cached result, and reading %s in %s failed: %w", a.ifname, netnsPath, err)
+		return nil, fmt.Errorf("%w: no cached result, and reading %s in %s failed: %w", ErrNotAttached, a.ifname, netnsPath, err)
 	}
 	return res, nil
 }

@@ -42,6 +42,15 @@ var (
 	// rollback would then remove the working attachment; tear down first.
 	ErrAlreadyAttached = errors.New("network already attached to the sandbox")
 
+	// ErrNotAttached means GetPodNetworkStatus found nothing to report
+	// for a network it was asked about: the sandbox has no record of the
+	// attachment, and the interface is not in the pod's network namespace
+	// (or the namespace is gone). With no network named, the question is
+	// about the default network on eth0, as in cri-o/ocicni; so a sandbox
+	// with nothing attached (one stopped, or torn down by GC) gets this
+	// error, never an empty list with a nil error.
+	ErrNotAttached = errors.New("network not attached to the sandbox")
+
 	// ErrShutdown means the plugin was shut down before the call.
 	ErrShutdown = errors.New("CNI plugin shut down")
 )

@@ -179,8 +179,8 @@ func runContract(t *testing.T, newSubject func(*testing.T) *subject) {
 			t.Fatalf("ops %v, want %v", got, want)
 		}
 		st, err := s.plugin.GetPodNetworkStatus(all)
-		if err != nil || len(st) != 0 {
-			t.Fatalf("status after teardown = %v, %v; want nothing attached", attachments(st), err)
+		if !errors.Is(err, ocicni.ErrNotAttached) || len(st) != 0 {
+			t.Fatalf("status after teardown = %v, %v; want nothing attached (ErrNotAttached)", attachments(st), err)
 		}
 	})
 
@@ -414,8 +414,8 @@ func runContract(t *testing.T, newSubject func(*testing.T) *subject) {
 			t.Fatal(err)
 		}
 		stale.Networks = nil
-		if st, err := s.plugin.GetPodNetworkStatus(stale); err != nil || len(st) != 0 {
-			t.Fatalf("stale pod after GC: %v, %v; want nothing attached", attachments(st), err)
+		if st, err := s.plugin.GetPodNetworkStatus(stale); !errors.Is(err, ocicni.ErrNotAttached) || len(st) != 0 {
+			t.Fatalf("stale pod after GC: %v, %v; want nothing attached (ErrNotAttached)", attachments(st), err)
 		}
 		if got := s.ops(stale.ID); len(got) < 4 || got[len(got)-1] != "DEL eth0" && got[len(got)-1] != "DEL eth1" {
 			t.Fatalf("ops of the stale pod %v, want its attachments DEL'd", got)

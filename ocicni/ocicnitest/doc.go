@@ -18,7 +18,9 @@
 //     DEL, returns the errors joined and keeps what it could not remove;
 //     tearing down twice succeeds;
 //   - GetPodNetworkStatus reports attachments in attach order after a CHECK
-//     of each;
+//     of each; with no network named and nothing attached it fails with
+//     ocicni.ErrNotAttached (for the default network on eth0), never an
+//     empty list with a nil error;
 //   - GC removes every attachment whose sandbox is not among its valid pods
 //     and keeps the others;
 //   - a context that ends makes the call fail with an error matching

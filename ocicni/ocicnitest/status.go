@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/netplumb/ocicni/ocicni"
@@ -22,8 +23,10 @@ func (p *Plugin) GetPodNetworkStatus(pod ocicni.PodNetwork) ([]ocicni.NetResult,
 // attachments (the requested ones, or all of them) in attach order and
 // returns their results, the same addresses SetUpPod returned. It stops at
 // the first failure: a CHECK that fails, an owed attachment, a requested
-// network the sandbox does not have. A sandbox with no attachments has an
-// empty, non-nil list.
+// network the sandbox does not have (ocicni.ErrNotAttached). With no
+// network named and nothing attached, the answer is about the default
+// network on eth0, as in the real plugin: an error matching
+// ocicni.ErrNotAttached, never an empty list with a nil error.
 func (p *Plugin) GetPodNetworkStatusWithContext(ctx context.Context, pod ocicni.PodNetwork) ([]ocicni.NetResult, error) {
 	c := p.begin("GetPodNetworkStatus", &pod)
 	res, err := p.podStatus(ctx, c, &pod)
@@ -44,6 +47,18 @@ func (p *Plugin) podStatus(ctx context.Context, c *Call, pod *ocicni.PodNetwork)
 	if err != nil {
 		return nil, err
 	}
+	if len(atts) == 0 {
+		// As the real plugin (and cri-o/ocicni) reads it: the default
+		// network on eth0, which the fake knows is not attached.
+		p.mu.Lock()
+		loaded, def := slices.Clone(p.loaded), p.defaultLocked()
+		p.mu.Unlock()
+		if def == "" {
+			return nil, fmt.Errorf("%w: nothing attached to sandbox %s, and %w", ocicni.ErrNotAttached, pod.ID, notReady(loaded, p.opts.defaultNetwork))
+		}
+		return nil, &ocicni.OpError{Op: "status", Pod: podName(pod), ID: pod.ID, Network: def, Ifname: ocicni.DefaultInterfaceName,
+			Err: fmt.Errorf("%w: nothing attached to this sandbox", ocicni.ErrNotAttached)}
+	}
 	results := make([]ocicni.NetResult, 0, len(atts))
 	for _, e := range atts {
 		r := e.NetAttachment
@@ -52,7 +67,7 @@ func (p *Plugin) podStatus(ctx context.Context, c *Call, pod *ocicni.PodNetwork)
 		case !e.known:
 			err = fmt.Errorf("%w: %q is neither attached to this sandbox nor loaded", ocicni.ErrNetworkNotFound, r.Name)
 		case e.att == nil:
-			err = fmt.Errorf("network %q is not attached on %s", r.Name, r.Ifname)
+			err = fmt.Errorf("%w: network %q is not attached on %s", ocicni.ErrNotAttached, r.Name, r.Ifname)
 		case e.att.owed:
 			err = errors.New("setup of this attachment failed and so did its rollback DEL; tear the pod down to retry it")
 		default:
