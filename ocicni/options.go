@@ -51,6 +51,7 @@ type options struct {
 	envKeys          []string // nil: plugins get the whole environment
 	gcWorkers        int      // stale sandboxes GC tears down at once
 	parallelNetworks bool
+	execLimit        int // plugin execs at once; 0 is no bound
 	tracerProvider   trace.TracerProvider
 	meterProvider    metric.MeterProvider
 

@@ -2,7 +2,9 @@ package pluginexec
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -142,4 +144,35 @@ type recordingExec struct {
 func (e *recordingExec) ExecPlugin(context.Context, string, []byte, []string) ([]byte, error) {
 	e.called = true
 	return []byte(`{"cniVersion":"1.0.0","ips":[]}`), nil
+}
+
+// waiting returns how many execs wait for a slot of a.
+func (a *Admission) waiting() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.queues[classRelease].Len() + a.queues[classClaim].Len()
+}
+
+// faultyRun runs the faulty test plugin at path for cmd on sandbox id,
+// with conf's keys added to its network configuration.
+func faultyRun(ctx context.Context, r *Runner, path, cmd, id string, conf map[string]any) error {
+	c := map[string]any{"cniVersion": "1.0.0", "name": "n", "type": "faulty"}
+	maps.Copy(c, conf)
+	stdin, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	environ := append(os.Environ(), "CNI_COMMAND="+cmd, "CNI_CONTAINERID="+id, "CNI_IFNAME=eth0", "CNI_NETNS=/none", "CNI_PATH="+filepath.Dir(path))
+	_, err = r.ExecPlugin(ctx, path, stdin, environ)
+	return err
+}
+
+// lines returns the lines of a file, none when it does not exist.
+func lines(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return strings.Fields(strings.ReplaceAll(string(data), " ", "_"))
 }

@@ -30,6 +30,7 @@ type Runner struct {
 	log     logrus.FieldLogger
 	env     envFilter
 	tel     Telemetry
+	admit   *Admission
 }
 
 var _ invoke.Exec = (*Runner)(nil)
@@ -48,6 +49,9 @@ type Config struct {
 	EnvKeys []string
 	// Telemetry receives a span and a duration for every exec.
 	Telemetry Telemetry
+	// Admission, when not nil, bounds the execs that run at once; the
+	// wait for a slot comes before the exec's span and deadline.
+	Admission *Admission
 }
 
 // New returns a Runner for cfg.
@@ -56,7 +60,7 @@ func New(cfg Config) *Runner {
 	if log == nil {
 		log = logrus.New()
 	}
-	return &Runner{inner: cfg.Inner, timeout: cfg.Timeout, log: log, env: newEnvFilter(cfg.EnvKeys), tel: cfg.Telemetry.orNoop()}
+	return &Runner{inner: cfg.Inner, timeout: cfg.Timeout, log: log, env: newEnvFilter(cfg.EnvKeys), tel: cfg.Telemetry.orNoop(), admit: cfg.Admission}
 }
 
 // ExecPlugin runs one plugin and returns its stdout. When ctx ends first
@@ -66,6 +70,11 @@ func New(cfg Config) *Runner {
 func (r *Runner) ExecPlugin(ctx context.Context, pluginPath string, stdinData []byte, environ []string) ([]byte, error) {
 	name := filepath.Base(pluginPath)
 	cmd := envValue(environ, "CNI_COMMAND")
+	release, err := r.admit.Acquire(ctx, cmd)
+	if err != nil {
+		return nil, fmt.Errorf("plugin %s (%s): waiting for an exec slot: %w", name, cmd, err)
+	}
+	defer release()
 	ctx, span := r.tel.startExec(ctx, name, cmd, stdinData, environ)
 	out, err := r.exec(ctx, name, cmd, pluginPath, stdinData, environ)
 	span.end(err)

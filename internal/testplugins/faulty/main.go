@@ -55,6 +55,11 @@ type control struct {
 	// NiceLog, when set, gets a line "<COMMAND> <niceness>" per call, so a
 	// test can see at what CPU priority the plugin was run.
 	NiceLog string `json:"niceLog"`
+	// CrowdDir, CrowdTarget and CrowdLog drive the "crowd" fault; see
+	// crowd.go.
+	CrowdDir    string `json:"crowdDir"`
+	CrowdTarget int    `json:"crowdTarget"`
+	CrowdLog    string `json:"crowdLog"`
 }
 
 type netConf struct {
@@ -127,6 +132,9 @@ func merge(dst *control, src control) {
 	if src.NiceLog != "" {
 		dst.NiceLog = src.NiceLog
 	}
+	if src.CrowdDir != "" {
+		dst.CrowdDir, dst.CrowdTarget, dst.CrowdLog = src.CrowdDir, src.CrowdTarget, src.CrowdLog
+	}
 }
 
 func act(cmd string, conf netConf) {
@@ -180,6 +188,8 @@ func act(cmd string, conf netConf) {
 		}
 	case "rendezvous":
 		rendezvous(cmd, conf)
+	case "crowd":
+		crowd(cmd, conf)
 	case "hang":
 		for {
 			time.Sleep(time.Hour)
