@@ -19,12 +19,17 @@ FUZZ_BUDGETS := FuzzLoadConf=10000x FuzzRuntimeConf=200000x
 FUZZ_DEFAULT_BUDGET := 20000x
 FUZZTIME ?=
 
-.PHONY: all build plugins test test-unit test-e2e fuzz bench bench-peers demo deps vet clean
+.PHONY: all api build plugins test test-unit test-e2e fuzz bench bench-peers demo deps vet clean
 
 all: build
 
 build:
 	$(GO) build ./...
+
+# api regenerates the snapshot of the public API (api/ocicni.txt) that
+# make test checks. Run it after changing the API on purpose, and commit it.
+api:
+	$(GO) test ./api -run '^TestAPI$$' -count=1 -update
 
 vet:
 	$(GO) vet ./...
