@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -42,5 +44,50 @@ func TestE2EAddWithNetworksAnnotation(t *testing.T) {
 		if got := kernelAddrs(t, pod, ifname); got != "" {
 			t.Fatalf("%s still there after del: %q", ifname, got)
 		}
+	}
+}
+
+// del with the annotation add was given undoes that add: every selected
+// network is detached, not only NETWORK, and host-local keeps no
+// reservation of either.
+func TestE2EDelWithNetworksAnnotationUndoesAdd(t *testing.T) {
+	e := newE2E(t)
+	pod := e.netns("annotdel")
+	e.writeConf(e.confDir, "10-main.conflist", e.bridgeConf("mainnet", "anndel0", "10.79.0.0/24"))
+	e.writeConf(e.confDir, "20-extra.conflist", e.bridgeConf("extranet", "anndel1", "10.79.1.0/24"))
+	const annotation = "extranet@data0"
+
+	r := e.run("add", "--json", e.cache(), "--networks-annotation", annotation, "mainnet", pod).want(t, exitOK)
+	var rep podReport
+	decodeJSON(t, r.stdout, &rep)
+	addrs := map[string]string{}
+	for _, a := range rep.Attachments {
+		if len(a.Addresses) != 1 {
+			t.Fatalf("add reported %+v", rep)
+		}
+		addrs[a.Network] = a.Addresses[0].Address
+	}
+	if len(addrs) != 2 {
+		t.Fatalf("add attached %v, want mainnet and extranet", addrs)
+	}
+
+	d := e.run("del", e.cache(), "--networks-annotation", annotation, "mainnet", pod).want(t, exitOK)
+	for _, want := range []string{"deleted network mainnet (ifname eth0)", "deleted network extranet (ifname data0)"} {
+		if !strings.Contains(d.stdout, want) {
+			t.Errorf("del says %q, want a line %q", d.stdout, want)
+		}
+	}
+	for _, ifname := range []string{"eth0", "data0"} {
+		if got := kernelAddrs(t, pod, ifname); got != "" {
+			t.Errorf("%s still there after del with the annotation: %q", ifname, got)
+		}
+	}
+	for network, addr := range addrs {
+		if e.reserved(network, addr) {
+			t.Errorf("host-local still reserves %s of %s after del with the annotation", addr, network)
+		}
+	}
+	if entries, _ := os.ReadDir(filepath.Join(e.cacheDir, "results")); len(entries) != 0 {
+		t.Errorf("result cache still holds %d entries after del with the annotation", len(entries))
 	}
 }

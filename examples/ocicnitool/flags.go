@@ -38,7 +38,7 @@ type invocation struct {
 	cniArgs     string
 	capArgs     string
 	timings     bool
-	// networksAnnotation selects further networks for add.
+	// networksAnnotation selects further networks for add and del.
 	networksAnnotation string
 	// spans records the operation's spans when timings is set.
 	spans *spanLog
@@ -147,10 +147,11 @@ func podFlags(inv *invocation, fs *flag.FlagSet) {
 	fs.BoolVar(&inv.timings, "timings", false, "also print how long the operation, each network and each plugin exec took")
 }
 
-// addFlags registers add's flags: the pod flags and the network selection.
+// addFlags registers the flags of add and del: the pod flags and the
+// network selection.
 func addFlags(inv *invocation, fs *flag.FlagSet) {
 	podFlags(inv, fs)
-	fs.StringVar(&inv.networksAnnotation, "networks-annotation", "", "a k8s.v1.cni.cncf.io/networks annotation selecting further networks; prints the network-status annotation")
+	fs.StringVar(&inv.networksAnnotation, "networks-annotation", "", "a k8s.v1.cni.cncf.io/networks annotation selecting further networks (add prints the network-status annotation; del detaches the same networks)")
 }
 
 // writeVerbHelp prints `ocicnitool VERB --help`.

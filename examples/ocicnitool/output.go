@@ -176,9 +176,35 @@ type delReport struct {
 	Network string `json:"network"`
 	Ifname  string `json:"ifname"`
 	Deleted bool   `json:"deleted"`
+	// Networks lists every network detached, NETWORK first; it has more
+	// than one entry only with --networks-annotation.
+	Networks []delNetwork `json:"networks,omitempty"`
+}
+
+// delNetwork is one network del detached.
+type delNetwork struct {
+	Network string `json:"network"`
+	Ifname  string `json:"ifname"`
+}
+
+// newDelReport reports the teardown of pod's networks.
+func newDelReport(pod ocicni.PodNetwork) *delReport {
+	r := &delReport{Sandbox: pod.ID, NetNS: pod.NetNS, Network: pod.Networks[0].Name, Ifname: pod.Networks[0].Ifname, Deleted: true}
+	for _, n := range pod.Networks {
+		r.Networks = append(r.Networks, delNetwork{Network: n.Name, Ifname: n.Ifname})
+	}
+	return r
 }
 
 func (r *delReport) writeText(w io.Writer) error {
-	_, err := fmt.Fprintf(w, "deleted network %s (ifname %s) from sandbox %s  netns %s\n", r.Network, r.Ifname, r.Sandbox, r.NetNS)
-	return err
+	networks := r.Networks
+	if len(networks) == 0 {
+		networks = []delNetwork{{Network: r.Network, Ifname: r.Ifname}}
+	}
+	for _, n := range networks {
+		if _, err := fmt.Fprintf(w, "deleted network %s (ifname %s) from sandbox %s  netns %s\n", n.Network, n.Ifname, r.Sandbox, r.NetNS); err != nil {
+			return err
+		}
+	}
+	return nil
 }

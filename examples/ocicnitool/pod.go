@@ -73,8 +73,13 @@ func delVerb() *verb {
 
 DEL runs with the configuration cached at ADD time, so it works after the
 file changed or went away. Deleting twice, or with a namespace that no
-longer exists, succeeds.`,
-		flags: podFlags,
+longer exists, succeeds.
+
+With --networks-annotation, give the same annotation that add was given:
+del then detaches NETWORK and every network the annotation selects, on
+the interfaces add gave them, and prints one line per network. Without it,
+del detaches NETWORK alone (on --ifname) and leaves the others attached.`,
+		flags: addFlags,
 		run:   timed(runDel),
 	}
 }
@@ -194,9 +199,11 @@ func runDel(ctx context.Context, inv *invocation) error {
 		return err
 	}
 	defer p.Shutdown()
+	if inv.networksAnnotation != "" {
+		return delSelection(ctx, inv, req, p)
+	}
 	if err := p.TearDownPodWithContext(ctx, req.pod); err != nil {
 		return err
 	}
-	att := req.pod.Networks[0]
-	return inv.emit(&delReport{Sandbox: req.pod.ID, NetNS: req.pod.NetNS, Network: att.Name, Ifname: att.Ifname, Deleted: true})
+	return inv.emit(newDelReport(req.pod))
 }
