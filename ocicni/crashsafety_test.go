@@ -74,7 +74,7 @@ func TestOwedDelFreedByTeardownAfterConfigFix(t *testing.T) {
 	e := newFaultEnv(t)
 	p, pod, log := breakThenSetUp(t, e)
 
-	if got := e.cacheFiles(); len(got) != 1 || got[0] != "net1-sb1-eth0" || !e.isPendingDel(got[0]) {
+	if got := e.cacheFiles(); len(got) != 1 || got[0] != "net1-sb1-eth0" || !e.isOwed(got[0]) {
 		t.Fatalf("cache after failed setup = %v, want the owed DEL of net1-sb1-eth0 recorded", got)
 	}
 	if _, err := p.GetPodNetworkStatus(pod); err == nil || !strings.Contains(err.Error(), "owes a DEL") {
@@ -150,7 +150,7 @@ func TestOwedDelErrorNamesBothConfigs(t *testing.T) {
 	if !errors.As(err, &ce) || !errors.As(err, &oe) || oe.Network != "net1" || oe.Op != "del" {
 		t.Fatalf("teardown error %v: want an OpError for net1 carrying the plugin's *types.Error", err)
 	}
-	if got := e.cacheFiles(); len(got) != 1 || !e.isPendingDel(got[0]) {
+	if got := e.cacheFiles(); len(got) != 1 || !e.isOwed(got[0]) {
 		t.Fatalf("cache after the failed teardown = %v, want the owed DEL still recorded", got)
 	}
 }

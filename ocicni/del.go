@@ -32,7 +32,7 @@ func (p *Plugin) del(ctx context.Context, a *attachment) error {
 	}
 	if !a.noCache {
 		p.tel.owedDel(ctx, a.name)
-		if rerr := p.recordOwed(a); rerr != nil {
+		if rerr := p.store.KeepOwed(a.name, a.list, a.rt); rerr != nil {
 			p.log.WithFields(pluginexec.LogFields(ctx)).WithError(rerr).Error("cannot record the failed DEL; this attachment may leak")
 		}
 	}

@@ -142,7 +142,7 @@ func TestFaultInvalidOutput(t *testing.T) {
 			// Where the rollback DEL failed as well (the plugin misbehaves
 			// on every command), the owed DEL is recorded; nothing else is.
 			for _, f := range e.cacheFiles() {
-				if !e.isPendingDel(f) {
+				if !e.isOwed(f) {
 					t.Fatalf("cache after failed setup holds %s, which is not an owed DEL", f)
 				}
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/containernetworking/cni/libcni"
 	cnitypes "github.com/containernetworking/cni/pkg/types"
 	"github.com/containernetworking/cni/pkg/version"
+	"github.com/netplumb/ocicni/internal/attachstore"
 	"github.com/netplumb/ocicni/internal/netconf"
 	"github.com/netplumb/ocicni/internal/pluginexec"
 	"github.com/sirupsen/logrus"
@@ -64,8 +65,10 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 		return fmt.Errorf("waiting for another GC to finish: %w", ctx.Err())
 	}
 
-	p.sweepTemps()
-	entries, err := p.readCache("")
+	for _, name := range p.store.Sweep() {
+		p.log.WithField("file", name).Info("removed a half-written attachment record left by a process that died")
+	}
+	entries, err := p.store.All()
 	if err != nil {
 		return err
 	}
@@ -78,14 +81,14 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 	// Whatever is cached now is still attached as far as anyone knows: a
 	// valid pod, one set up since GC started, or a stale one whose DEL
 	// failed or that disableGC keeps.
-	entries, err = p.rescanCache(entries)
+	entries, err = p.store.Rescan(entries)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
 	for _, e := range entries {
 		p.resolveCorruptName(set, e)
-		if e.network != "" {
-			validAtts.add(e.network, e.id, e.ifname)
+		if e.Network != "" {
+			validAtts.add(e.Network, e.ID, e.Ifname)
 		}
 	}
 	for _, n := range set.Ordered {
@@ -142,7 +145,7 @@ func validAttachments(set *netconf.Set, validPods []*PodNetwork) (gcAttachments,
 // staleSandboxes returns, in cache order, the sandboxes with an attachment
 // whose sandbox is not valid. A corrupt entry that cannot be tied to a
 // network is reported once, not on every GC; it needs the gcRun token.
-func (p *Plugin) staleSandboxes(set *netconf.Set, entries []*cacheEntry, validPods []*PodNetwork) []string {
+func (p *Plugin) staleSandboxes(set *netconf.Set, entries []*attachstore.Entry, validPods []*PodNetwork) []string {
 	valid := map[string]bool{}
 	for _, pod := range validPods {
 		valid[pod.ID] = true
@@ -152,16 +155,16 @@ func (p *Plugin) staleSandboxes(set *netconf.Set, entries []*cacheEntry, validPo
 	unresolved := map[string]bool{}
 	for _, e := range entries {
 		p.resolveCorruptName(set, e)
-		if e.network == "" {
-			unresolved[e.file] = true
-			if !p.gcUnresolved[e.file] {
-				p.log.WithFields(logrus.Fields{"cache_file": e.file, "error": e.err}).Warn("GC: cannot tell which network a corrupt cache file belongs to; leaving it")
+		if e.Network == "" {
+			unresolved[e.File] = true
+			if !p.gcUnresolved[e.File] {
+				p.log.WithFields(logrus.Fields{"cache_file": e.File, "error": e.Err}).Warn("GC: cannot tell which network a corrupt cache file belongs to; leaving it")
 			}
 			continue
 		}
-		if !valid[e.id] && !seen[e.id] {
-			seen[e.id] = true
-			stale = append(stale, e.id)
+		if !valid[e.ID] && !seen[e.ID] {
+			seen[e.ID] = true
+			stale = append(stale, e.ID)
 		}
 	}
 	p.gcUnresolved = unresolved
@@ -215,7 +218,7 @@ func (p *Plugin) collectSandbox(ctx context.Context, set *netconf.Set, id string
 		return []error{err}
 	}
 	defer unlock()
-	entries, err := p.readCache(id)
+	entries, err := p.store.Sandbox(id)
 	if err != nil {
 		return []error{err}
 	}
@@ -225,8 +228,8 @@ func (p *Plugin) collectSandbox(ctx context.Context, set *netconf.Set, id string
 	for i, e := range entries {
 		a := p.fromCache(p.log, set, pod, e, i)
 		if a.list == nil {
-			errs = append(errs, &OpError{Op: "gc", Pod: id, ID: id, Network: e.network, Ifname: e.ifname,
-				Err: fmt.Errorf("%w: cache entry %s is unusable (%v) and the network is no longer configured", ErrNetworkNotFound, e.file, e.err)})
+			errs = append(errs, &OpError{Op: "gc", Pod: id, ID: id, Network: e.Network, Ifname: e.Ifname,
+				Err: fmt.Errorf("%w: cache entry %s is unusable (%v) and the network is no longer configured", ErrNetworkNotFound, e.File, e.Err)})
 			continue
 		}
 		if a.list.DisableGC || (a.net != nil && a.net.List.DisableGC) {
@@ -249,18 +252,18 @@ func (p *Plugin) collectSandbox(ctx context.Context, set *netconf.Set, id string
 // corrupt entry from its file name, <network>-<id>-<ifname>, by matching
 // the loaded network names. Sandbox IDs contain no '-' in practice, so the
 // ID ends at the first '-' after the network prefix.
-func (p *Plugin) resolveCorruptName(set *netconf.Set, e *cacheEntry) {
-	if e.network != "" {
+func (p *Plugin) resolveCorruptName(set *netconf.Set, e *attachstore.Entry) {
+	if e.Network != "" {
 		return
 	}
-	base := e.file[strings.LastIndex(e.file, "/")+1:]
+	base := e.File[strings.LastIndex(e.File, "/")+1:]
 	for _, n := range set.Ordered {
 		rest, ok := strings.CutPrefix(base, n.Name+"-")
 		if !ok {
 			continue
 		}
 		if i := strings.Index(rest, "-"); i > 0 && i < len(rest)-1 {
-			e.network, e.id, e.ifname = n.Name, rest[:i], rest[i+1:]
+			e.Network, e.ID, e.Ifname = n.Name, rest[:i], rest[i+1:]
 			return
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	cnitypes "github.com/containernetworking/cni/pkg/types"
 	"github.com/containernetworking/cni/plugins/test/noop/debug"
+	"github.com/netplumb/ocicni/internal/attachstore"
 	"github.com/netplumb/ocicni/internal/netconf"
 	"github.com/netplumb/ocicni/internal/testutil"
 	"github.com/sirupsen/logrus"
@@ -491,13 +492,26 @@ func processesOf(t *testing.T, path string) []string {
 	return out
 }
 
-// isPendingDel reports whether the cache file name is the library's record
-// of a DEL still owed after a failed rollback.
-func (e *env) isPendingDel(name string) bool {
+// isOwed reports whether the cache file name is an owed entry: the
+// library's record of a DEL still owed, after a failed rollback say.
+func (e *env) isOwed(name string) bool {
 	e.t.Helper()
-	c := parseCacheFile(filepath.Join(e.cache, "results", name), "")
-	pending, _ := c.caps[pendingDelKey].(bool)
-	return c.err == nil && pending
+	for _, c := range e.entries() {
+		if filepath.Base(c.File) == name {
+			return c.Err == nil && c.Owed
+		}
+	}
+	return false
+}
+
+// entries reads every entry of the env's cache through a store of its own.
+func (e *env) entries() []*attachstore.Entry {
+	e.t.Helper()
+	all, err := attachstore.New(e.cache).All()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return all
 }
 
 // waitScanSettled waits until no file in the watched directories is recent

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 )
 
 // podLocks serializes operations on one sandbox while letting different
@@ -170,27 +169,4 @@ func (p *Plugin) lockPod(ctx context.Context, id string) (func(), error) {
 		return nil, err
 	}
 	return unlock, nil
-}
-
-// attachOrder hands out the keys that record the order in which a
-// sandbox's networks were attached. A key is the time in microseconds,
-// forced to rise strictly within the process, and is taken under the pod
-// lock: two setups of one sandbox are then ordered as they really ran, and
-// a restarted process (whose clock has moved on) keeps ordering after the
-// previous one.
-type attachOrder struct {
-	mu   sync.Mutex // guards last
-	last int64
-}
-
-// next reserves n consecutive keys and returns the first.
-func (o *attachOrder) next(n int) int64 {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	k := time.Now().UnixMicro()
-	if k <= o.last {
-		k = o.last + 1
-	}
-	o.last = k + int64(n) - 1
-	return k
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/containernetworking/cni/libcni"
+	"github.com/netplumb/ocicni/internal/attachstore"
 	"github.com/netplumb/ocicni/internal/netconf"
 	"github.com/sirupsen/logrus"
 )
@@ -17,13 +18,16 @@ const maxCacheFileName = 255
 type attachment struct {
 	name   string
 	ifname string
-	index  int              // position in the attach order
+	pos    int              // position in the call's attach order
 	net    *netconf.Network // the loaded network, nil if not loaded
 	rt     *libcni.RuntimeConf
 	list   *libcni.NetworkConfigList // what to run: cached or current
 	// noCache is set when the result cache holds no entry for the
 	// attachment, so list (if any) is the current configuration.
 	noCache bool
+	// owed is set when the attachment's entry is an owed one: its DEL is
+	// owed and it has no result to report.
+	owed bool
 	// started is set once a setup has recorded the attachment and may have
 	// begun its ADD: only those get a rollback DEL.
 	started bool
@@ -58,7 +62,7 @@ func (p *Plugin) planSetup(set *netconf.Set, pod *PodNetwork) ([]*attachment, er
 				pod.ID, r.Name, ifnames[i], l, maxCacheFileName)
 		}
 		atts[i] = &attachment{
-			name: r.Name, ifname: ifnames[i], index: i, net: n, list: n.List,
+			name: r.Name, ifname: ifnames[i], pos: i, net: n, list: n.List,
 			rt: p.runtimeConf(pod, r.Name, ifnames[i], int64(i)),
 		}
 	}
@@ -72,7 +76,7 @@ func (p *Plugin) planSetup(set *netconf.Set, pod *PodNetwork) ([]*attachment, er
 // current configuration. Attachments for which neither exists have a nil
 // list.
 func (p *Plugin) planExisting(ctx context.Context, set *netconf.Set, pod *PodNetwork) ([]*attachment, error) {
-	entries, err := p.readCache(pod.ID)
+	entries, err := p.store.Sandbox(pod.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +98,7 @@ func (p *Plugin) planExisting(ctx context.Context, set *netconf.Set, pod *PodNet
 			atts = append(atts, p.fromCache(log, set, pod, found[i], i))
 			continue
 		}
-		a := &attachment{name: r.Name, ifname: ifnames[i], index: i, rt: p.runtimeConf(pod, r.Name, ifnames[i], int64(i)), noCache: true}
+		a := &attachment{name: r.Name, ifname: ifnames[i], pos: i, rt: p.runtimeConf(pod, r.Name, ifnames[i], int64(i)), noCache: true}
 		if n := set.Lookup(r.Name); n != nil {
 			a.net, a.list = n, n.List
 		}
@@ -108,40 +112,40 @@ func (p *Plugin) planExisting(ctx context.Context, set *netconf.Set, pod *PodNet
 // interface, any other entry of that network, since the interface it was
 // set up on (a name requested then) need not be the ethN planned now.
 // Exact matches are taken first so a fallback never steals one.
-func matchCached(entries []*cacheEntry, reqs []NetAttachment, ifnames []string) []*cacheEntry {
-	found := make([]*cacheEntry, len(reqs))
-	taken := map[*cacheEntry]bool{}
-	claim := func(i int, match func(*cacheEntry) bool) {
+func matchCached(entries []*attachstore.Entry, reqs []NetAttachment, ifnames []string) []*attachstore.Entry {
+	found := make([]*attachstore.Entry, len(reqs))
+	taken := map[*attachstore.Entry]bool{}
+	claim := func(i int, match func(*attachstore.Entry) bool) {
 		for _, e := range entries {
-			if !taken[e] && e.network == reqs[i].Name && match(e) {
+			if !taken[e] && e.Network == reqs[i].Name && match(e) {
 				found[i], taken[e] = e, true
 				return
 			}
 		}
 	}
 	for i := range reqs {
-		claim(i, func(e *cacheEntry) bool { return e.ifname == ifnames[i] })
+		claim(i, func(e *attachstore.Entry) bool { return e.Ifname == ifnames[i] })
 	}
 	for i := range reqs {
 		if found[i] == nil && reqs[i].Ifname == "" {
-			claim(i, func(*cacheEntry) bool { return true })
+			claim(i, func(*attachstore.Entry) bool { return true })
 		}
 	}
 	return found
 }
 
-func (p *Plugin) fromCache(log logrus.FieldLogger, set *netconf.Set, pod *PodNetwork, e *cacheEntry, index int) *attachment {
-	a := &attachment{name: e.network, ifname: e.ifname, index: index, net: set.Lookup(e.network)}
-	list, err := e.cachedList()
+func (p *Plugin) fromCache(log logrus.FieldLogger, set *netconf.Set, pod *PodNetwork, e *attachstore.Entry, pos int) *attachment {
+	a := &attachment{name: e.Network, ifname: e.Ifname, pos: pos, net: set.Lookup(e.Network), owed: e.Owed}
+	list, err := e.ConfigList()
 	if err == nil {
 		a.list = list
-		a.rt = p.runtimeConf(pod, e.network, e.ifname, int64(index))
-		a.rt.Args, a.rt.CapabilityArgs = e.args, e.caps
-		a.rt.NetNS = pickNetNS(pod.NetNS, e.netns)
+		a.rt = p.runtimeConf(pod, e.Network, e.Ifname, int64(pos))
+		a.rt.Args, a.rt.CapabilityArgs = e.Args, e.Caps
+		a.rt.NetNS = pickNetNS(pod.NetNS, e.NetNS)
 		return a
 	}
-	l := log.WithFields(logrus.Fields{"network": e.network, "ifname": e.ifname, "cache_file": e.file, "error": err})
-	a.rt = p.runtimeConf(pod, e.network, e.ifname, int64(index))
+	l := log.WithFields(logrus.Fields{"network": e.Network, "ifname": e.Ifname, "cache_file": e.File, "error": err})
+	a.rt = p.runtimeConf(pod, e.Network, e.Ifname, int64(pos))
 	if a.net != nil {
 		l.Warn("cached configuration unusable; falling back to the current configuration of the network")
 		a.list = a.net.List

@@ -6,6 +6,7 @@ import (
 	"github.com/containernetworking/cni/libcni"
 	"github.com/sirupsen/logrus"
 
+	"github.com/netplumb/ocicni/internal/attachstore"
 	"github.com/netplumb/ocicni/internal/netconf"
 	"github.com/netplumb/ocicni/internal/pluginexec"
 )
@@ -38,11 +39,9 @@ type Plugin struct {
 	conf *netconf.Source
 	tel  *telemetry
 
-	index *cacheIndex
+	store *attachstore.Store
 	pods  *podLocks
 	gc    *gcGate
-	// order hands out attach-order keys; see attachOrder.
-	order attachOrder
 
 	// gcRun holds a token while a GC runs, so one runs at a time; a channel
 	// so that waiting for it ends with the caller's context.
@@ -72,7 +71,7 @@ func New(opts ...Option) (*Plugin, error) {
 		opts:  o,
 		log:   o.logger,
 		pods:  newPodLocks(),
-		index: newCacheIndex(),
+		store: attachstore.New(o.cacheDir),
 		gcRun: make(chan struct{}, 1),
 		gc:    newGCGate(),
 	}

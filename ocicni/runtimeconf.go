@@ -4,18 +4,12 @@ import (
 	"strings"
 
 	"github.com/containernetworking/cni/libcni"
+
+	"github.com/netplumb/ocicni/internal/attachstore"
 )
 
-// attachIndexKey is a capability argument no plugin declares, so libcni
-// never sends it; it does store it in the result cache, which is how
-// teardown and GC recover the order networks were attached in. Its value is
-// the setup's start time in microseconds plus the network's position, so
-// it also orders networks attached to one sandbox by separate SetUpPod
-// calls (which the pod lock serializes), and stays exact as a JSON number.
-const attachIndexKey = "io.github.netplumb.ocicni/attach-index"
-
 // runtimeConf builds the libcni arguments of one attachment.
-// order is recorded under attachIndexKey; it matters only for an ADD.
+// order is recorded under attachstore.OrderKey; it matters only for an ADD.
 func (p *Plugin) runtimeConf(pod *PodNetwork, netName, ifname string, order int64) *libcni.RuntimeConf {
 	rc := pod.RuntimeConfig[netName]
 	var args [][2]string
@@ -39,7 +33,7 @@ func (p *Plugin) runtimeConf(pod *PodNetwork, netName, ifname string, order int6
 		args = append([][2]string{{"IgnoreUnknown", "1"}}, args...)
 	}
 
-	caps := map[string]any{attachIndexKey: order}
+	caps := map[string]any{attachstore.OrderKey: order}
 	if len(rc.PortMappings) > 0 {
 		pms := make([]PortMapping, len(rc.PortMappings))
 		for i, pm := range rc.PortMappings {

@@ -50,7 +50,7 @@ func fillCache(b *testing.B, p *Plugin, prefix string, n int) {
 	b.Helper()
 	set, _ := p.conf.Current(context.Background())
 	list := set.Lookup("n").List
-	dir := p.resultsDir()
+	dir := p.store.Dir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		b.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func BenchmarkGCStale(b *testing.B) {
 		go func() { done <- p.GC(context.Background(), []*PodNetwork{&pod}) }()
 		// Wait until GC is busy with the stale sandboxes, then set up.
 		testutil.Eventually(b, time.Minute, func() bool {
-			entries, _ := os.ReadDir(p.resultsDir())
+			entries, _ := os.ReadDir(p.store.Dir())
 			return len(entries) < stale
 		}, "GC never started")
 		s0 := time.Now()

@@ -3,8 +3,8 @@ package ocicni
 import (
 	"context"
 	"fmt"
-	"os"
 
+	"github.com/netplumb/ocicni/internal/attachstore"
 	"github.com/netplumb/ocicni/internal/pluginexec"
 )
 
@@ -42,16 +42,16 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []N
 	defer unlock()
 
 	for _, a := range atts {
-		if _, err := os.Lstat(p.cachePath(a.name, pod.ID, a.ifname)); err == nil {
+		if p.store.Exists(a.name, pod.ID, a.ifname) {
 			return nil, fmt.Errorf("%w: network %q on %s for pod %s (sandbox %s); tear the pod down before setting it up again",
 				ErrAlreadyAttached, a.name, a.ifname, podName(&pod), pod.ID)
 		}
 	}
 	// The order key is taken under the pod lock, so two setups of one
 	// sandbox are ordered as they really ran.
-	base := p.order.next(len(atts))
+	base := p.store.NextOrder(len(atts))
 	for _, a := range atts {
-		a.rt.CapabilityArgs[attachIndexKey] = base + int64(a.index)
+		a.rt.CapabilityArgs[attachstore.OrderKey] = base + int64(a.pos)
 	}
 	// lo comes up while the plugins run: it needs no plugin and no plugin
 	// needs it, and the netlink round trip into the pod's netns would
@@ -65,7 +65,7 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []N
 		// is on disk, so the fsyncs cost no latency and no plugin acts
 		// before its DEL is recorded.
 		gate := pluginexec.NewGate()
-		go func() { gate.Open(p.recordIntent(a)) }()
+		go func() { gate.Open(p.store.Owe(a.name, a.list, a.rt)) }()
 		res, err := p.cni.AddNetworkList(pluginexec.WithGate(ctx, gate), a.list, a.rt)
 		if recErr := gate.Wait(); recErr != nil {
 			return recErr
@@ -74,7 +74,7 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []N
 		if err != nil {
 			return pluginexec.ContextError(ctx, err)
 		}
-		results[a.index] = NetResult{Result: res, NetAttachment: NetAttachment{Name: a.name, Ifname: a.ifname}}
+		results[a.pos] = NetResult{Result: res, NetAttachment: NetAttachment{Name: a.name, Ifname: a.ifname}}
 		return nil
 	})
 	if loErr := <-loDone; loErr != nil && err == nil {

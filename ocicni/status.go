@@ -75,7 +75,7 @@ func (p *Plugin) attachmentStatus(ctx context.Context, pod *PodNetwork, a *attac
 	if a.list == nil {
 		return nil, fmt.Errorf("%w: %q is neither cached for this sandbox nor loaded", ErrNetworkNotFound, a.name)
 	}
-	if pending, _ := a.rt.CapabilityArgs[pendingDelKey].(bool); pending {
+	if a.owed {
 		return nil, fmt.Errorf("this attachment owes a DEL (its setup did not finish, or a DEL failed); tear the pod down to retry it")
 	}
 	cached, err := p.cni.GetNetworkListCachedResult(a.list, a.rt)

@@ -1,4 +1,4 @@
-package ocicni
+package attachstore
 
 import (
 	"errors"
@@ -7,31 +7,29 @@ import (
 	"sync"
 )
 
-// cacheIndex maps sandbox IDs to the names of their files in libcni's
-// results directory, so an operation on one sandbox reads its own entries
-// without listing a directory that may hold tens of thousands of others.
-// libcni names a file <network>-<sandbox>-<ifname>, and network names and
-// IDs may themselves contain '-', so a name is filed under every stretch
-// between two of its dashes: the real ID is among them. The index is a
-// hint: readCache checks every file it names, drops names whose file is
-// gone, and lists the directory when the index knows nothing of a sandbox.
-type cacheIndex struct {
+// index maps sandbox IDs to the names of their entries. libcni names a
+// file <network>-<sandbox>-<ifname>, and network names and IDs may
+// themselves contain '-', so a name is filed under every stretch between
+// two of its dashes: the real ID is among them. It is a hint: Sandbox
+// checks every file it names, drops names whose file is gone, and lists
+// the directory when it knows nothing of a sandbox.
+type index struct {
 	mu     sync.Mutex // guards the fields below; held for map access and the first listing only
 	loaded bool
 	byID   map[string]map[string]struct{}
 }
 
-func newCacheIndex() *cacheIndex {
-	return &cacheIndex{byID: map[string]map[string]struct{}{}}
+func newIndex() *index {
+	return &index{byID: map[string]map[string]struct{}{}}
 }
 
 // lookup returns the file names that may belong to sandbox id, listing dir
 // on first use.
-func (x *cacheIndex) lookup(dir, id string) ([]string, error) {
+func (x *index) lookup(dir, id string) ([]string, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if !x.loaded {
-		names, err := listCacheDir(dir)
+		names, err := listDir(dir)
 		if err != nil {
 			return nil, err
 		}
@@ -45,22 +43,22 @@ func (x *cacheIndex) lookup(dir, id string) ([]string, error) {
 }
 
 // reset replaces the index with a full listing of the directory.
-func (x *cacheIndex) reset(names []string) {
+func (x *index) reset(names []string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.byID = map[string]map[string]struct{}{}
 	x.fillLocked(names)
 }
 
-func (x *cacheIndex) fillLocked(names []string) {
+func (x *index) fillLocked(names []string) {
 	x.loaded = true
 	for _, n := range names {
 		x.addLocked(n)
 	}
 }
 
-// add records a file the library wrote.
-func (x *cacheIndex) add(id, name string) {
+// add records a file the store wrote.
+func (x *index) add(name string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.loaded {
@@ -68,7 +66,7 @@ func (x *cacheIndex) add(id, name string) {
 	}
 }
 
-func (x *cacheIndex) addLocked(name string) {
+func (x *index) addLocked(name string) {
 	for _, id := range candidateIDs(name) {
 		m := x.byID[id]
 		if m == nil {
@@ -80,7 +78,7 @@ func (x *cacheIndex) addLocked(name string) {
 }
 
 // dropIfGone forgets name once its file no longer exists.
-func (x *cacheIndex) dropIfGone(dir, name string) {
+func (x *index) dropIfGone(dir, name string) {
 	if _, err := os.Lstat(filepath.Join(dir, name)); !errors.Is(err, os.ErrNotExist) {
 		return
 	}

@@ -1,0 +1,105 @@
+package attachstore
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// writeDurably replaces path with data so that a crash at any instant
+// leaves either the old file or the whole new one: a temporary file (0600,
+// created exclusively, so never through a planted symlink) is written and
+// synced, renamed over path (rename replaces a symlink rather than
+// following it), and the directory is synced so the rename survives a
+// power cut.
+func (s *Store) writeDurably(path string, data []byte) error {
+	if err := s.ensureDir(); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(s.dir, fmt.Sprintf("%s%d-*", tempPrefix, os.Getpid()))
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(s.dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// tempPrefix starts the names of writeDurably's temporary files, followed
+// by the writer's PID.
+const tempPrefix = ".ocicni-"
+
+// Sweep removes the temporary files of owed entries whose writer died
+// between creating and renaming them: those of another process (only one
+// runtime uses a cache dir at a time), and this process's own once they are
+// a minute old, far longer than a write takes. It returns the names it
+// removed.
+func (s *Store) Sweep() []string {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil
+	}
+	own := fmt.Sprintf("%s%d-", tempPrefix, os.Getpid())
+	var removed []string
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, tempPrefix) {
+			continue
+		}
+		if strings.HasPrefix(name, own) {
+			if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < time.Minute {
+				continue
+			}
+		}
+		if err := os.Remove(filepath.Join(s.dir, name)); err == nil {
+			removed = append(removed, name)
+		}
+	}
+	return removed
+}
+
+// errDirSymlink refuses a results directory that is a symlink: the
+// entries would land wherever it points.
+var errDirSymlink = errors.New("is a symlink; refusing to write attachment records through it")
+
+// ensureDir creates the results directory 0700 (libcni's mode) when
+// missing and refuses one that is a symlink or not a directory.
+func (s *Store) ensureDir() error {
+	fi, err := os.Lstat(s.dir)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(s.dir, 0o700); err != nil {
+			return err
+		}
+		fi, err = os.Lstat(s.dir)
+	}
+	switch {
+	case err != nil:
+		return err
+	case fi.Mode()&os.ModeSymlink != 0:
+		return fmt.Errorf("CNI cache directory %s %w", s.dir, errDirSymlink)
+	case !fi.IsDir():
+		return fmt.Errorf("CNI cache directory %s is not a directory", s.dir)
+	}
+	return nil
+}

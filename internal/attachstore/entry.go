@@ -1,0 +1,144 @@
+package attachstore
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/containernetworking/cni/libcni"
+)
+
+// Entry is one file of the results directory. Unlike
+// libcni.GetCachedAttachments, which silently drops files it cannot parse,
+// the store keeps damaged entries (with Err set) so teardown and GC can
+// still act on them with the current configuration and say so.
+type Entry struct {
+	// File is the entry's path.
+	File string
+	// Network, ID and Ifname name the attachment. For a damaged entry they
+	// come from the file name where that is unambiguous, and are empty
+	// otherwise.
+	Network, ID, Ifname string
+	// NetNS is the netns path recorded at ADD.
+	NetNS string
+	// Config is the configuration recorded at ADD; see ConfigList.
+	Config []byte
+	// Args and Caps are the CNI_ARGS and capability arguments recorded at
+	// ADD.
+	Args [][2]string
+	Caps map[string]any
+	// Order is the attach-order key recorded at ADD; -1 when unknown.
+	Order int64
+	// Owed is set on an owed entry: its attachment owes a DEL and has no
+	// result to report.
+	Owed bool
+	// Err says why the entry is damaged; nil for a usable one.
+	Err error
+}
+
+// cachedInfo mirrors the JSON libcni writes (kind cniCacheV1).
+type cachedInfo struct {
+	Kind           string         `json:"kind"`
+	ContainerID    string         `json:"containerId"`
+	Config         []byte         `json:"config"`
+	IfName         string         `json:"ifName"`
+	NetworkName    string         `json:"networkName"`
+	NetNS          string         `json:"netns,omitempty"`
+	CniArgs        [][2]string    `json:"cniArgs,omitempty"`
+	CapabilityArgs map[string]any `json:"capabilityArgs,omitempty"`
+}
+
+// parseFile reads one entry. It returns nil for a file that does not
+// belong to id. Where the content is unusable, the name still tells the
+// network and interface, since libcni names files <network>-<id>-<ifname>.
+func parseFile(path, id string) *Entry {
+	name := filepath.Base(path)
+	e := &Entry{File: path, Order: -1}
+	if id != "" {
+		sep := "-" + id + "-"
+		i := strings.Index(name, sep)
+		if i <= 0 || i+len(sep) >= len(name) {
+			return nil
+		}
+		e.Network, e.ID, e.Ifname = name[:i], id, name[i+len(sep):]
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		e.Err = err
+		return keepIfKnown(e, id)
+	}
+	var ci cachedInfo
+	switch err := json.Unmarshal(data, &ci); {
+	case len(data) == 0:
+		e.Err = errors.New("cache file is empty")
+	case err != nil:
+		e.Err = fmt.Errorf("cache file is corrupt: %w", err)
+	case ci.Kind != libcni.CNICacheV1:
+		e.Err = fmt.Errorf("cache file has unknown kind %q", ci.Kind)
+	case id != "" && ci.ContainerID != id:
+		return nil
+	case ci.NetworkName == "" || ci.IfName == "" || ci.ContainerID == "":
+		e.Err = errors.New("cache file lacks network, interface or sandbox ID")
+	}
+	if e.Err != nil {
+		return keepIfKnown(e, id)
+	}
+	e.Network, e.ID, e.Ifname = ci.NetworkName, ci.ContainerID, ci.IfName
+	e.NetNS, e.Config, e.Args, e.Caps = ci.NetNS, ci.Config, ci.CniArgs, ci.CapabilityArgs
+	if v, ok := ci.CapabilityArgs[OrderKey].(float64); ok {
+		e.Order = int64(v)
+	}
+	e.Owed, _ = ci.CapabilityArgs[owedKey].(bool)
+	// The stored configuration is parsed only when the entry is acted on
+	// (ConfigList), so a GC over tens of thousands of entries does not
+	// parse every one of them.
+	return e
+}
+
+// keepIfKnown keeps a damaged entry of sandbox id only when its file name
+// told which network and interface it is about. Without an id (GC), every
+// damaged entry is kept for the caller to resolve.
+func keepIfKnown(e *Entry, id string) *Entry {
+	if id != "" && (e.Network == "" || e.Ifname == "") {
+		return nil
+	}
+	return e
+}
+
+// ConfigList returns the configuration recorded with the entry: a list, as
+// libcni's AddNetworkList writes, or a single plugin, as its AddNetwork
+// (and so cri-o/ocicni's single-network path) writes, which is run as a
+// list of one.
+func (e *Entry) ConfigList() (*libcni.NetworkConfigList, error) {
+	if e.Err != nil {
+		return nil, e.Err
+	}
+	if len(e.Config) == 0 {
+		return nil, errors.New("no configuration stored")
+	}
+	var probe struct {
+		Plugins json.RawMessage `json:"plugins"`
+		Type    string          `json:"type"`
+	}
+	if err := json.Unmarshal(e.Config, &probe); err != nil {
+		return nil, err
+	}
+	if probe.Plugins == nil && probe.Type != "" {
+		conf, err := libcni.ConfFromBytes(e.Config)
+		if err != nil {
+			return nil, err
+		}
+		return libcni.ConfListFromConf(conf)
+	}
+	list, err := libcni.ConfListFromBytes(e.Config)
+	if err == nil && len(list.Plugins) == 0 {
+		err = errors.New("no plugins in the stored configuration")
+	}
+	return list, err
+}

@@ -1,0 +1,73 @@
+package attachstore
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/containernetworking/cni/libcni"
+)
+
+// OrderKey is the capability argument that records an attachment's attach
+// order. No plugin declares it, so libcni never sends it to one; libcni
+// does store it with its entry, which is how teardown and GC recover the
+// order. Its value is a key from Store.NextOrder.
+const OrderKey = "io.github.netplumb.ocicni/attach-index"
+
+// owedKey is the capability argument that marks an owed entry.
+const owedKey = "io.github.netplumb.ocicni/pending-del"
+
+// Store is the results directory of one CNI cache directory. It is safe
+// for concurrent use; the caller keeps the operations of one sandbox
+// apart.
+type Store struct {
+	dir   string
+	index *index
+	order orderClock
+}
+
+// New returns the store of cacheDir, libcni's cache directory. It touches
+// nothing on disk until it is used.
+func New(cacheDir string) *Store {
+	return &Store{dir: filepath.Join(cacheDir, "results"), index: newIndex()}
+}
+
+// Dir returns the results directory.
+func (s *Store) Dir() string { return s.dir }
+
+// Path returns where libcni keeps the entry of one attachment.
+func (s *Store) Path(network, id, ifname string) string {
+	return filepath.Join(s.dir, FileName(network, id, ifname))
+}
+
+// FileName returns libcni's name for the entry of one attachment.
+func FileName(network, id, ifname string) string {
+	return network + "-" + id + "-" + ifname
+}
+
+// Exists reports whether anything, even a dangling symlink, is at the
+// entry's path: a setup must not attach over it.
+func (s *Store) Exists(network, id, ifname string) bool {
+	_, err := os.Lstat(s.Path(network, id, ifname))
+	return err == nil
+}
+
+// Owe durably writes, before an ADD starts, everything the attachment's
+// DEL needs (network name, configuration bytes, ifname, CNI_ARGS,
+// capability arguments with the order among them, netns path) as an owed
+// entry, replacing whatever is at its path.
+func (s *Store) Owe(network string, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) error {
+	return s.writeOwed(network, list, rt, false)
+}
+
+// KeepOwed makes sure a later teardown or GC retries a DEL that failed:
+// libcni drops an entry whose cached result it cannot read before it runs
+// the DEL, so the entry may be gone though the DEL is still owed. An
+// existing entry is left as it is.
+func (s *Store) KeepOwed(network string, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) error {
+	return s.writeOwed(network, list, rt, true)
+}
+
+// NextOrder reserves n consecutive order keys and returns the first. The
+// caller takes them under the sandbox's lock, so two setups of one sandbox
+// are ordered as they really ran.
+func (s *Store) NextOrder(n int) int64 { return s.order.next(n) }

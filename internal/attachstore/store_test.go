@@ -1,0 +1,107 @@
+package attachstore
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// An owed entry is a private regular file in a private directory, read
+// back with everything a DEL needs and marked owed, and no temporary file
+// is left beside it.
+func TestOweWritesPrivateOwedEntry(t *testing.T) {
+	s := New(t.TempDir())
+	owe(t, s, "net1", "sb1", "eth0", 42)
+	fi, err := os.Lstat(s.Dir())
+	if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("results dir = %v, %v; want a 0700 directory", fi, err)
+	}
+	fi, err = os.Lstat(s.Path("net1", "sb1", "eth0"))
+	if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("entry = %v, %v; want a 0600 regular file", fi, err)
+	}
+	all, err := os.ReadDir(s.Dir())
+	if err != nil || len(all) != 1 {
+		t.Fatalf("results dir holds %v (%v), want the entry alone", all, err)
+	}
+	es, err := s.Sandbox("sb1")
+	if err != nil || len(es) != 1 {
+		t.Fatalf("Sandbox = %v, %v; want one entry", es, err)
+	}
+	e := es[0]
+	if e.Err != nil || !e.Owed || e.Order != 42 || e.Network != "net1" || e.Ifname != "eth0" || e.NetNS != "/run/netns/sb1" {
+		t.Fatalf("entry = %+v, want net1/eth0 owed with order 42", e)
+	}
+	if list, err := e.ConfigList(); err != nil || list.Name != "net1" {
+		t.Fatalf("ConfigList = %v, %v", list, err)
+	}
+}
+
+// KeepOwed leaves an existing entry as it is and writes one where none is.
+func TestKeepOwedLeavesExistingEntry(t *testing.T) {
+	s := New(t.TempDir())
+	writeFile(t, s, "net1-sb1-eth0", "libcni's")
+	if err := s.KeepOwed("net1", testList(t, "net1"), rtOf("sb1", "eth0")); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(s.Path("net1", "sb1", "eth0")); string(data) != "libcni's" {
+		t.Fatalf("entry = %q, want it untouched", data)
+	}
+	if err := s.KeepOwed("net1", testList(t, "net1"), rtOf("sb2", "eth0")); err != nil {
+		t.Fatal(err)
+	}
+	if es, _ := s.Sandbox("sb2"); len(es) != 1 || !es[0].Owed {
+		t.Fatalf("sb2's entries = %v, want one owed entry", es)
+	}
+}
+
+// A results directory that is a symlink is refused, and nothing is
+// written where it points.
+func TestOweRefusesSymlinkedDir(t *testing.T) {
+	cache := t.TempDir()
+	target := t.TempDir()
+	if err := os.Symlink(target, filepath.Join(cache, "results")); err != nil {
+		t.Fatal(err)
+	}
+	s := New(cache)
+	err := s.Owe("net1", testList(t, "net1"), rtOf("sb1", "eth0"))
+	if err == nil || !strings.Contains(err.Error(), "symlink") {
+		t.Fatalf("Owe error = %v, want a refusal naming the symlink", err)
+	}
+	if got, _ := os.ReadDir(target); len(got) != 0 {
+		t.Fatalf("the symlink's target holds %v", got)
+	}
+}
+
+// Network names and sandbox IDs that contain '-' and are prefixes of one
+// another still give each sandbox exactly its own entries, in attach
+// order.
+func TestSandboxWithDashedNames(t *testing.T) {
+	s := New(t.TempDir())
+	owe(t, s, "my-net", "pod-a", "eth0", 2)
+	owe(t, s, "my", "net-pod-b", "eth0", 1)
+	owe(t, s, "net", "pod-a", "net1", 1)
+	owe(t, s, "my-net", "pod-a-b", "eth0", 1)
+	cases := map[string][]string{
+		"pod-a":     {"net-pod-a-net1", "my-net-pod-a-eth0"},
+		"net-pod-b": {"my-net-pod-b-eth0"},
+		"pod-b":     nil,
+		"pod-a-b":   {"my-net-pod-a-b-eth0"},
+		"pod":       nil,
+	}
+	// A fresh store, whose index comes from a listing, and the one that
+	// wrote the entries must agree.
+	for _, st := range []*Store{s, New(filepath.Dir(s.Dir()))} {
+		for id, want := range cases {
+			es, err := st.Sandbox(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := names(es); !reflect.DeepEqual(got, want) {
+				t.Errorf("Sandbox(%q) = %v, want %v", id, got, want)
+			}
+		}
+	}
+}
