@@ -29,6 +29,9 @@ var (
 	ErrPluginNotFound = types.ErrPluginNotFound
 	// ErrInvalidPluginOutput: a plugin's output was not a CNI document.
 	ErrInvalidPluginOutput = types.ErrInvalidPluginOutput
+	// ErrPluginOutputTooLarge: a plugin printed more than 4 MiB on stdout;
+	// it also matches ErrInvalidPluginOutput.
+	ErrPluginOutputTooLarge = types.ErrPluginOutputTooLarge
 	// ErrAlreadyAttached: the sandbox already has (or owes a DEL for) the
 	// attachment.
 	ErrAlreadyAttached = types.ErrAlreadyAttached

@@ -1,6 +1,9 @@
 package types
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Every error the library returns that belongs to one of
 // these classes matches it with errors.Is, however deeply it is wrapped.
@@ -35,6 +38,11 @@ var (
 	// ErrInvalidPluginOutput means a plugin exited but its output was not
 	// a CNI result or error: garbage, nothing, or a crash by signal.
 	ErrInvalidPluginOutput = errors.New("CNI plugin produced invalid output")
+
+	// ErrPluginOutputTooLarge means a plugin printed more on stdout than a
+	// CNI result may take (4 MiB); what it printed was not kept. It also
+	// matches ErrInvalidPluginOutput.
+	ErrPluginOutputTooLarge = fmt.Errorf("CNI plugin output too large: %w", ErrInvalidPluginOutput)
 
 	// ErrAlreadyAttached means SetUpPod was asked to attach a network and
 	// interface that the result cache says the sandbox already has (or still

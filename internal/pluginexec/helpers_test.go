@@ -176,3 +176,39 @@ func lines(t *testing.T, path string) []string {
 	}
 	return strings.Fields(strings.ReplaceAll(string(data), " ", "_"))
 }
+
+// execFaulty runs the faulty test plugin for cmd with the network
+// configuration conf (cniVersion, name and type are filled in) through r,
+// or a default Runner when r is nil.
+func execFaulty(t *testing.T, r *Runner, cmd string, conf map[string]any) ([]byte, error) {
+	t.Helper()
+	bin := t.TempDir()
+	testutil.CopyPlugin(t, "faulty", bin)
+	conf["cniVersion"], conf["name"], conf["type"] = "1.0.0", "n", "faulty"
+	if cmd == "DEL" {
+		conf["prevResult"] = map[string]any{"cniVersion": "1.0.0"}
+	}
+	stdin, err := json.Marshal(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	environ := append(os.Environ(), "CNI_COMMAND="+cmd, "CNI_CONTAINERID=c1", "CNI_IFNAME=eth0", "CNI_NETNS=/none", "CNI_PATH="+bin)
+	if r == nil {
+		r = New(Config{})
+	}
+	return r.ExecPlugin(context.Background(), filepath.Join(bin, "faulty"), stdin, environ)
+}
+
+// readPID reads the PID a test plugin's child wrote.
+func readPID(t *testing.T, file string) int {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("the plugin's child left no PID: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}

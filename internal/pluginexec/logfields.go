@@ -7,9 +7,6 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-// stderrLogCap keeps a chatty plugin from flooding the log.
-const stderrLogCap = 64 << 10
-
 type logFieldsKey struct{}
 
 // WithLogFields returns a ctx carrying f on top of the fields ctx already
@@ -39,9 +36,6 @@ func logStderr(log logrus.FieldLogger, stderr []byte, failed bool) {
 	msg := strings.TrimSpace(string(stderr))
 	if msg == "" {
 		return
-	}
-	if len(msg) > stderrLogCap {
-		msg = msg[:stderrLogCap] + "…(truncated)"
 	}
 	l := log.WithField("stderr", msg)
 	if failed {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
 	"syscall"
 	"time"
@@ -69,10 +70,15 @@ type launch struct {
 // plugin acts only on its configuration, so nothing it does escapes
 // either. A gate opened with an error kills the group before the plugin
 // has read a byte.
+//
+// The plugin's answer is what it printed by the time it exited: a daemon
+// it started may hold its stdout or stderr open for good, so the exec ends
+// with the plugin, not with the pipes, and what is left of the plugin's
+// process group is killed. Stdout is capped at StdoutCap and stderr keeps
+// a head and a tail, so a runaway plugin cannot grow the runtime.
 func runOnce(ctx context.Context, log logrus.FieldLogger, pluginPath string, stdinData []byte, environ []string, how launch) ([]byte, error) {
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var stdout, stderr bytes.Buffer
 	var stdin io.Reader = bytes.NewReader(stdinData)
 	// started is closed once the group has its niceness; only a process
 	// that started has a stdin to hold.
@@ -91,14 +97,19 @@ func runOnce(ctx context.Context, log logrus.FieldLogger, pluginPath string, std
 			return nil
 		}}
 	}
+	stdout := &capped{limit: StdoutCap}
+	stderr := &headTail{headCap: stderrHead, tailCap: stderrTail}
 	c := exec.CommandContext(cctx, pluginPath)
 	c.Env = environ
 	c.Stdin = stdin
-	c.Stdout = &stdout
-	c.Stderr = &stderr
 	c.WaitDelay = waitDelay
 	ownGroup(c)
-	err := c.Start()
+	outs, err := outputPipes(c, stdout, stderr)
+	if err != nil {
+		return nil, err
+	}
+	err = c.Start()
+	outs.closeWriteEnds()
 	if err == nil {
 		if how.nice > 0 {
 			if perr := niceGroup(c.Process.Pid, how.nice); perr != nil {
@@ -106,19 +117,65 @@ func runOnce(ctx context.Context, log logrus.FieldLogger, pluginPath string, std
 			}
 		}
 		close(started)
+		// The plugin has exited but is not reaped yet, so its group ID
+		// cannot be reused: kill what it left behind in its group.
+		if awaitExit(c.Process.Pid) == nil {
+			_ = killGroup(c.Process.Pid)
+		}
 		err = c.Wait()
-	}
-	if cctx.Err() != nil && c.Process != nil {
 		if gerr := endGroup(c.Process.Pid, waitDelay); gerr != nil {
-			log.WithError(gerr).Error("a cancelled plugin's process group outlived SIGKILL")
+			log.WithError(gerr).Error("a plugin's process group outlived SIGKILL")
 		}
 	}
+	outs.finish()
 	if gerr := how.gate.failed(); gerr != nil && ctx.Err() == nil {
 		return nil, gerr
 	}
-	logStderr(log, stderr.Bytes(), err != nil)
-	if err != nil {
-		return nil, execError(err, stdout.Bytes(), stderr.Bytes())
+	logStderr(log, stderr.Bytes(), err != nil || stdout.overflowed())
+	if stdout.overflowed() {
+		return nil, stdout.tooLarge()
 	}
-	return stdout.Bytes(), nil
+	if err != nil {
+		return nil, execError(err, stdout.buf, stderr.Bytes())
+	}
+	return stdout.buf, nil
+}
+
+// pipes are a plugin's stdout and stderr, read as it writes.
+type pipes struct {
+	writeEnds []*os.File
+	readers   []*pipeReader
+}
+
+// outputPipes gives c a pipe of its own for stdout and one for stderr,
+// copied into the sinks. A pipe handed over as an *os.File is one exec.Cmd
+// does not wait on, unlike the pipes it makes for a Writer.
+func outputPipes(c *exec.Cmd, stdout, stderr interface{ Write([]byte) (int, error) }) (*pipes, error) {
+	p := &pipes{}
+	for _, sink := range []interface{ Write([]byte) (int, error) }{stdout, stderr} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			p.closeWriteEnds()
+			p.finish()
+			return nil, err
+		}
+		p.writeEnds = append(p.writeEnds, w)
+		p.readers = append(p.readers, readPipe(r, sink))
+	}
+	c.Stdout, c.Stderr = p.writeEnds[0], p.writeEnds[1]
+	return p, nil
+}
+
+// closeWriteEnds closes the runtime's copies of the write ends once the
+// plugin has its own, so the pipes end when the plugin's side closes.
+func (p *pipes) closeWriteEnds() {
+	for _, w := range p.writeEnds {
+		_ = w.Close()
+	}
+}
+
+func (p *pipes) finish() {
+	for _, r := range p.readers {
+		r.finish()
+	}
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // ownGroup starts the plugin as the leader of a new process group and has
@@ -86,4 +88,16 @@ func groupAlive(pgid int) bool {
 		}
 	}
 	return false
+}
+
+// awaitExit blocks until process pid has exited, leaving it unreaped, so
+// its PID, and the group ID it leads, stay taken until it is waited for.
+func awaitExit(pid int) error {
+	var info unix.Siginfo
+	for {
+		err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
 }

@@ -3,6 +3,7 @@
 package pluginexec
 
 import (
+	"errors"
 	"os/exec"
 	"time"
 )
@@ -14,3 +15,8 @@ func endGroup(int, time.Duration) error { return nil }
 
 // Elsewhere plugins keep the runtime's priority.
 func niceGroup(int, int) error { return nil }
+
+// Elsewhere nothing is killed after a plugin exits.
+func awaitExit(int) error { return errors.ErrUnsupported }
+
+func killGroup(int) error { return nil }

@@ -3,7 +3,9 @@ package pluginexec
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,5 +43,39 @@ func TestExecPluginDeadlineKillsWholeProcessGroup(t *testing.T) {
 	}
 	if testutil.ProcessAlive(pid) {
 		t.Fatalf("the plugin's child %d is still running after ExecPlugin returned", pid)
+	}
+}
+
+// A plugin that answers and exits, leaving a child that holds its stdout
+// and stderr (a daemon it started), has given its answer: the exec returns
+// it at once, and the child, if still in the plugin's process group, is
+// killed. Before, the exec waited for the pipes to close and failed after
+// ten seconds with "WaitDelay expired", so such a DEL failed forever.
+func TestExecPluginEndsWhenPluginExitsLeavingChild(t *testing.T) {
+	for _, tc := range []struct {
+		cmd     string
+		session bool // the child leaves the plugin's group
+	}{{"ADD", false}, {"DEL", false}, {"ADD", true}, {"DEL", true}} {
+		name := tc.cmd + "/in-group"
+		if tc.session {
+			name = tc.cmd + "/own-session"
+		}
+		t.Run(name, func(t *testing.T) {
+			pidFile := filepath.Join(t.TempDir(), "child.pid")
+			out, err := execFaulty(t, nil, tc.cmd, map[string]any{
+				"faults": map[string]string{tc.cmd: "leave-child"}, "childPidFile": pidFile, "childSession": tc.session,
+			})
+			pid := readPID(t, pidFile)
+			t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGKILL) })
+			if err != nil {
+				t.Fatalf("ExecPlugin: %v, want the plugin's answer", err)
+			}
+			if tc.cmd == "ADD" && !strings.Contains(string(out), `"ips"`) {
+				t.Errorf("ADD returned %q, want the plugin's result", out)
+			}
+			if alive := testutil.ProcessAlive(pid); alive == !tc.session {
+				t.Errorf("child %d alive = %v after the exec; want it killed only while it is in the plugin's group", pid, alive)
+			}
+		})
 	}
 }

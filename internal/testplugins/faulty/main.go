@@ -60,6 +60,16 @@ type control struct {
 	CrowdDir    string `json:"crowdDir"`
 	CrowdTarget int    `json:"crowdTarget"`
 	CrowdLog    string `json:"crowdLog"`
+	// TraceLog, when set, gets a line "<COMMAND> <TRACEPARENT> <TRACESTATE>"
+	// per call ("-" for an unset one): the trace context a plugin-side span
+	// would join.
+	TraceLog string `json:"traceLog"`
+	// ChildSession makes the "leave-child" fault's child leave the
+	// plugin's process group for a session of its own, as a daemon does.
+	ChildSession bool `json:"childSession"`
+	// FloodBytes is how much the "flood" and "flood-stderr" faults write
+	// (default 256 MiB).
+	FloodBytes int64 `json:"floodBytes"`
 }
 
 type netConf struct {
@@ -99,6 +109,9 @@ func main() {
 	if cmd != "VERSION" && conf.NiceLog != "" {
 		logCommand(conf.NiceLog, fmt.Sprintf("%s %s\n", cmd, niceness()))
 	}
+	if cmd != "VERSION" && conf.TraceLog != "" {
+		logCommand(conf.TraceLog, fmt.Sprintf("%s %s %s\n", cmd, envOrDash("TRACEPARENT"), envOrDash("TRACESTATE")))
+	}
 	if cmd == "ADD" && conf.RequireFile != "" {
 		if _, err := os.Stat(conf.RequireFile); err != nil {
 			fail(95, "required file missing when the configuration arrived: "+err.Error())
@@ -134,6 +147,13 @@ func merge(dst *control, src control) {
 	}
 	if src.CrowdDir != "" {
 		dst.CrowdDir, dst.CrowdTarget, dst.CrowdLog = src.CrowdDir, src.CrowdTarget, src.CrowdLog
+	}
+	if src.TraceLog != "" {
+		dst.TraceLog = src.TraceLog
+	}
+	dst.ChildSession = dst.ChildSession || src.ChildSession
+	if src.FloodBytes != 0 {
+		dst.FloodBytes = src.FloodBytes
 	}
 }
 
@@ -186,6 +206,14 @@ func act(cmd string, conf netConf) {
 		for {
 			time.Sleep(time.Hour)
 		}
+	case "leave-child":
+		leaveChild(conf)
+		succeed(cmd, conf)
+	case "flood":
+		flood(os.Stdout, "", conf.FloodBytes, "")
+	case "flood-stderr":
+		flood(os.Stderr, "FLOOD-START", conf.FloodBytes, "FLOOD-END")
+		succeed(cmd, conf)
 	case "rendezvous":
 		rendezvous(cmd, conf)
 	case "crowd":
@@ -215,6 +243,54 @@ func succeed(cmd string, conf netConf) {
 		fmt.Printf(`{"cniVersion":%q,"interfaces":[{"name":%q,"sandbox":%q}],"ips":[{"address":%q,"interface":0}]}`,
 			conf.CNIVersion, os.Getenv("CNI_IFNAME"), os.Getenv("CNI_NETNS"), ip)
 	}
+}
+
+// leaveChild starts a copy of the plugin that inherits its stdout and
+// stderr and runs on forever after the plugin has answered, as a daemon a
+// plugin starts would: in the plugin's process group, or in a session of
+// its own with ChildSession.
+func leaveChild(conf netConf) {
+	child := exec.Command(os.Args[0])
+	child.Env = append(os.Environ(), childEnv+"="+conf.ChildPIDFile)
+	child.Stdout, child.Stderr = os.Stdout, os.Stderr
+	if conf.ChildSession {
+		child.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	}
+	if err := child.Start(); err != nil {
+		fail(96, "starting a child: "+err.Error())
+	}
+	// The PID file is written by the child; wait for it so the test knows
+	// which process to look for.
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if data, err := os.ReadFile(conf.ChildPIDFile); err == nil && len(data) > 0 {
+			return
+		}
+	}
+	fail(96, "the child never wrote its PID")
+}
+
+// flood writes head, n bytes of filler (256 MiB by default) and tail to w.
+func flood(w io.Writer, head string, n int64, tail string) {
+	if n <= 0 {
+		n = 256 << 20
+	}
+	fmt.Fprint(w, head)
+	chunk := []byte(strings.Repeat("x", 64<<10))
+	for n > 0 {
+		m := min(n, int64(len(chunk)))
+		if _, err := w.Write(chunk[:m]); err != nil {
+			os.Exit(3)
+		}
+		n -= m
+	}
+	fmt.Fprint(w, tail)
+}
+
+func envOrDash(key string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return "-"
 }
 
 // niceness reads this process's niceness from /proc (field 19 of stat,
