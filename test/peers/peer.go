@@ -47,6 +47,7 @@ func columns() []column {
 	return []column{
 		{title: "ours", build: newOurs(), watch: newOursWatcher},
 		{title: "ours parallel", build: newOurs(ocicni.WithParallelNetworks(true))},
+		{title: "cri-o/ocicni", build: newCRIO, watch: newCRIOWatcher},
 		{title: "go-cni", build: newGoCNI(false)},
 		{title: "go-cni serial", build: newGoCNI(true)},
 		{title: "raw libcni", baseline: true, build: newRawLibcni},
