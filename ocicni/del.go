@@ -22,12 +22,14 @@ func (p *Plugin) del(ctx context.Context, a *attachment) error {
 		if curErr == nil {
 			p.log.WithFields(pluginexec.LogFields(ctx)).WithError(err).
 				Warn("DEL with the configuration cached at setup failed; DEL with the current configuration succeeded")
+			p.forget(ctx, a)
 			return nil
 		}
 		err = fmt.Errorf("DEL with the configuration cached at setup failed: %w; DEL with the current configuration from %s failed too: %w",
 			err, a.net.File, curErr)
 	}
 	if err == nil {
+		p.forget(ctx, a)
 		return nil
 	}
 	if !a.noCache {
@@ -37,4 +39,11 @@ func (p *Plugin) del(ctx context.Context, a *attachment) error {
 		}
 	}
 	return pluginexec.ContextError(ctx, err)
+}
+
+// forget removes the entry of a, whose DEL succeeded, from the store.
+func (p *Plugin) forget(ctx context.Context, a *attachment) {
+	if err := p.store.Remove(a.name, a.rt.ContainerID, a.ifname); err != nil {
+		p.log.WithFields(pluginexec.LogFields(ctx)).WithError(err).Warn("DEL succeeded but its cache entry could not be removed")
+	}
 }

@@ -1,6 +1,8 @@
 package ocicni
 
 import (
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -270,5 +272,42 @@ func TestNewPluginTearsDownPodOfPreviousProcess(t *testing.T) {
 	}
 	if got := e.cacheFiles(); len(got) != 0 {
 		t.Fatalf("cache after teardown = %v", got)
+	}
+}
+
+// The cache index holds nothing of pods that are gone: after pods with
+// dashed IDs on two networks are set up and then torn down, GC'd, or
+// rolled back, it is empty. The old index dropped a name only when an
+// operation on the same sandbox found its file gone, so it grew by about
+// 1.2 KB for every pod ever set up (issue 17.8).
+func TestCacheIndexEmptyAfterPodsGo(t *testing.T) {
+	e := newEnv(t)
+	log := e.newLog()
+	e.noopNets(log, "my-net", "net")
+	p := e.plugin(WithWatch(false), serialGC())
+	ns := testutil.NewNetNS(t)
+	nets := []NetAttachment{{Name: "my-net"}, {Name: "net"}}
+	for i := range 10 {
+		setUp(t, p, PodNetwork{ID: fmt.Sprintf("cnitool-%d-b", i), NetNS: ns, Networks: nets})
+	}
+	if err := p.GC(context.Background(), nil); err != nil {
+		t.Fatalf("GC: %v", err)
+	}
+	// GC ends with a full listing, which drops what is gone; teardowns
+	// come after it, so only dropping at each DEL empties the index.
+	for i := range 10 {
+		setUp(t, p, PodNetwork{ID: fmt.Sprintf("cnitool-%d-a", i), NetNS: ns, Networks: nets})
+		tearDown(t, p, PodNetwork{ID: fmt.Sprintf("cnitool-%d-a", i), NetNS: ns})
+	}
+	// A setup naming an unknown network is refused before anything is
+	// recorded.
+	if _, err := p.SetUpPod(PodNetwork{ID: "x-1", NetNS: ns, Networks: []NetAttachment{{Name: "net"}, {Name: "gone"}}}); err == nil {
+		t.Fatal("setup on an unknown network succeeded")
+	}
+	if got := e.cacheFiles(); len(got) != 0 {
+		t.Fatalf("cache = %v, want it empty", got)
+	}
+	if n := p.store.Indexed(); n != 0 {
+		t.Fatalf("index holds %d names once every pod is gone, want 0", n)
 	}
 }

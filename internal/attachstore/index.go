@@ -11,16 +11,23 @@ import (
 // file <network>-<sandbox>-<ifname>, and network names and IDs may
 // themselves contain '-', so a name is filed under every stretch between
 // two of its dashes: the real ID is among them. It is a hint: Sandbox
-// checks every file it names, drops names whose file is gone, and lists
-// the directory when it knows nothing of a sandbox.
+// checks every file it names and lists the directory when it knows
+// nothing of a sandbox.
+//
+// A listing is merged in, never put in the index's place: a name the store
+// writes between the listing and the merge must not be lost, or the
+// sandbox's teardown would miss that entry. A name goes only when its file
+// is seen gone under mu, which every add also takes after its file is in
+// place, so a drop can never undo a concurrent write.
 type index struct {
-	mu     sync.Mutex // guards the fields below; held for map access and the first listing only
+	mu     sync.Mutex // guards the fields below; held for map access, the first listing and the Lstat of a drop
 	loaded bool
 	byID   map[string]map[string]struct{}
+	names  map[string]struct{}
 }
 
 func newIndex() *index {
-	return &index{byID: map[string]map[string]struct{}{}}
+	return &index{byID: map[string]map[string]struct{}{}, names: map[string]struct{}{}}
 }
 
 // lookup returns the file names that may belong to sandbox id, listing dir
@@ -33,7 +40,10 @@ func (x *index) lookup(dir, id string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		x.fillLocked(names)
+		x.loaded = true
+		for _, n := range names {
+			x.addLocked(n)
+		}
 	}
 	var out []string
 	for n := range x.byID[id] {
@@ -42,18 +52,23 @@ func (x *index) lookup(dir, id string) ([]string, error) {
 	return out, nil
 }
 
-// reset replaces the index with a full listing of the directory.
-func (x *index) reset(names []string) {
+// refresh merges a full listing of dir into the index and drops the names
+// it lacks whose files are gone.
+func (x *index) refresh(dir string, listed []string) {
+	in := make(map[string]struct{}, len(listed))
+	for _, n := range listed {
+		in[n] = struct{}{}
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.byID = map[string]map[string]struct{}{}
-	x.fillLocked(names)
-}
-
-func (x *index) fillLocked(names []string) {
 	x.loaded = true
-	for _, n := range names {
+	for _, n := range listed {
 		x.addLocked(n)
+	}
+	for n := range x.names {
+		if _, ok := in[n]; !ok {
+			x.dropIfGoneLocked(dir, n)
+		}
 	}
 }
 
@@ -67,6 +82,10 @@ func (x *index) add(name string) {
 }
 
 func (x *index) addLocked(name string) {
+	if _, ok := x.names[name]; ok {
+		return
+	}
+	x.names[name] = struct{}{}
 	for _, id := range candidateIDs(name) {
 		m := x.byID[id]
 		if m == nil {
@@ -79,11 +98,19 @@ func (x *index) addLocked(name string) {
 
 // dropIfGone forgets name once its file no longer exists.
 func (x *index) dropIfGone(dir, name string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.dropIfGoneLocked(dir, name)
+}
+
+func (x *index) dropIfGoneLocked(dir, name string) {
 	if _, err := os.Lstat(filepath.Join(dir, name)); !errors.Is(err, os.ErrNotExist) {
 		return
 	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
+	if _, ok := x.names[name]; !ok {
+		return
+	}
+	delete(x.names, name)
 	for _, id := range candidateIDs(name) {
 		if m := x.byID[id]; m != nil {
 			delete(m, name)
@@ -92,6 +119,13 @@ func (x *index) dropIfGone(dir, name string) {
 			}
 		}
 	}
+}
+
+// size is the number of names the index holds.
+func (x *index) size() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return len(x.names)
 }
 
 // candidateIDs returns every non-empty stretch of name between two dashes

@@ -38,14 +38,14 @@ func (s *Store) Sandbox(id string) ([]*Entry, error) {
 // attach order.
 func (s *Store) All() ([]*Entry, error) { return s.read("") }
 
-// read lists the directory, refreshes the index from it and returns the
+// read lists the directory, merges the listing into the index and returns the
 // entries of id (all of them when id is empty).
 func (s *Store) read(id string) ([]*Entry, error) {
 	names, err := listDir(s.dir)
 	if err != nil {
 		return nil, err
 	}
-	s.index.reset(names)
+	s.index.refresh(s.dir, names)
 	var out []*Entry
 	for _, name := range names {
 		if e := parseFile(filepath.Join(s.dir, name), id); e != nil {
@@ -64,7 +64,7 @@ func (s *Store) Rescan(prev []*Entry) ([]*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.index.reset(names)
+	s.index.refresh(s.dir, names)
 	known := make(map[string]*Entry, len(prev))
 	for _, e := range prev {
 		known[filepath.Base(e.File)] = e

@@ -1,6 +1,7 @@
 package attachstore
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 
@@ -66,6 +67,21 @@ func (s *Store) Owe(network string, list *libcni.NetworkConfigList, rt *libcni.R
 func (s *Store) KeepOwed(network string, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) error {
 	return s.writeOwed(network, list, rt, true)
 }
+
+// Remove deletes the entry of one attachment whose DEL succeeded (libcni
+// usually has already) and forgets its name, so the index does not grow
+// with every pod ever set up. An entry already gone is not an error.
+func (s *Store) Remove(network, id, ifname string) error {
+	name := FileName(network, id, ifname)
+	if err := os.Remove(filepath.Join(s.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	s.index.dropIfGone(s.dir, name)
+	return nil
+}
+
+// Indexed returns the number of entry names the index holds in memory.
+func (s *Store) Indexed() int { return s.index.size() }
 
 // NextOrder reserves n consecutive order keys and returns the first. The
 // caller takes them under the sandbox's lock, so two setups of one sandbox
