@@ -82,7 +82,7 @@ func TestFaultBinaryVanishesBeforeExec(t *testing.T) {
 	if err := os.Chmod(noexec, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	x := pluginexec.New(pluginexec.Config{Timeout: time.Second, Log: logrus.New()})
+	x := pluginexec.New(pluginexec.Config{Timeouts: pluginexec.Timeouts{ByVerb: map[string]time.Duration{"ADD": time.Second}}, Log: logrus.New()})
 	env := []string{"CNI_COMMAND=ADD"}
 	for _, path := range []string{filepath.Join(dir, "gone"), noexec} {
 		_, err := x.ExecPlugin(context.Background(), path, []byte(`{}`), env)

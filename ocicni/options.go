@@ -14,8 +14,9 @@ import (
 )
 
 const (
-	// DefaultPluginTimeout bounds every plugin exec whose context carries no
-	// earlier deadline.
+	// DefaultPluginTimeout was the one bound of every plugin exec.
+	//
+	// Deprecated: the bounds are per verb now; see DefaultTimeouts.
 	DefaultPluginTimeout = 2 * time.Minute
 
 	// DefaultCacheDir is libcni's result cache directory.
@@ -24,9 +25,6 @@ const (
 	// DefaultPollInterval is how often directories are polled when inotify
 	// cannot be had.
 	DefaultPollInterval = 2 * time.Second
-
-	// defaultStatusTimeout bounds the STATUS verb in Status.
-	defaultStatusTimeout = 10 * time.Second
 
 	// rollbackTimeout bounds the DELs of a failed setup, which run on a
 	// context detached from the caller's so that a cancelled caller still
@@ -46,7 +44,8 @@ type options struct {
 	pollInterval     time.Duration
 	logger           logrus.FieldLogger
 	exec             invoke.Exec
-	pluginTimeout    time.Duration
+	timeouts         Timeouts
+	networkTimeouts  map[string]Timeouts
 	kubernetesArgs   bool
 	envKeys          []string // nil: plugins get the whole environment
 	gcWorkers        int      // stale sandboxes GC tears down at once
@@ -71,7 +70,7 @@ func defaultOptions() options {
 		watch:          true,
 		pollInterval:   DefaultPollInterval,
 		logger:         quiet,
-		pluginTimeout:  DefaultPluginTimeout,
+		timeouts:       DefaultTimeouts(),
 		kubernetesArgs: true,
 		gcWorkers:      defaultGCWorkers,
 		newFSWatcher:   fsnotify.NewWatcher,
@@ -156,9 +155,16 @@ func WithExec(e invoke.Exec) Option {
 }
 
 // WithPluginTimeout bounds each plugin exec whose context has no earlier
-// deadline (default DefaultPluginTimeout). Zero or less disables the bound.
+// deadline to d, whatever its verb; zero or less disables the bound. It
+// replaces every bound of DefaultTimeouts; WithTimeouts after it changes
+// single verbs, WithNetworkTimeouts single networks.
 func WithPluginTimeout(d time.Duration) Option {
-	return func(o *options) { o.pluginTimeout = d }
+	return func(o *options) {
+		if d <= 0 {
+			d = -1
+		}
+		o.timeouts = Timeouts{Add: d, Del: d, Check: d, Status: d, GC: d, Version: d}
+	}
 }
 
 // WithKubernetesArgs chooses whether K8S_POD_NAMESPACE, K8S_POD_NAME,

@@ -80,7 +80,7 @@ func New(opts ...Option) (*Plugin, error) {
 		return nil, err
 	}
 	p.tel = tel
-	p.exec = pluginexec.New(pluginexec.Config{Inner: o.exec, Timeout: o.pluginTimeout, Log: o.logger, EnvKeys: o.envKeys, Telemetry: tel.exec,
+	p.exec = pluginexec.New(pluginexec.Config{Inner: o.exec, Timeouts: o.execTimeouts(), Log: o.logger, EnvKeys: o.envKeys, Telemetry: tel.exec,
 		Admission: pluginexec.NewAdmission(o.execLimit)})
 	p.life, p.endLife = context.WithCancel(context.Background())
 	p.cni = libcni.NewCNIConfigWithCacheDir(o.binDirs, o.cacheDir, p.exec)

@@ -42,10 +42,8 @@ func (p *Plugin) statusOf(ctx context.Context, set *netconf.Set) error {
 			return fmt.Errorf("%w: default network %q: %w", ErrNotReady, set.Default.Name, err)
 		}
 	}
-	sctx, cancel := context.WithTimeout(ctx, defaultStatusTimeout)
-	defer cancel()
-	if err := p.chainStatus(sctx, set.Default.List); err != nil {
-		return fmt.Errorf("%w: default network %q: plugin STATUS: %w", ErrNotReady, set.Default.Name, pluginexec.ContextError(sctx, err))
+	if err := p.chainStatus(ctx, set.Default.List); err != nil {
+		return fmt.Errorf("%w: default network %q: plugin STATUS: %w", ErrNotReady, set.Default.Name, pluginexec.ContextError(ctx, err))
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ func (d testDirs) open(t *testing.T, watch bool) *Source {
 	log := quietLog()
 	s := Open(Config{
 		ConfDir: d.conf, BinDirs: []string{d.bin}, Watch: watch, PollInterval: time.Second, Log: log,
-		Exec: pluginexec.New(pluginexec.Config{Timeout: 10 * time.Second, Log: log}),
+		Exec: pluginexec.New(pluginexec.Config{Timeouts: pluginexec.Timeouts{ByVerb: map[string]time.Duration{"VERSION": 10 * time.Second}}, Log: log}),
 	})
 	t.Cleanup(s.Close)
 	return s
@@ -50,7 +50,7 @@ func (d testDirs) open(t *testing.T, watch bool) *Source {
 func (d testDirs) loader() *loader {
 	log := quietLog()
 	return &loader{confDir: d.conf, binDirs: []string{d.bin}, cache: newValidCache(), log: log,
-		exec: pluginexec.New(pluginexec.Config{Timeout: 10 * time.Second, Log: log})}
+		exec: pluginexec.New(pluginexec.Config{Timeouts: pluginexec.Timeouts{ByVerb: map[string]time.Duration{"VERSION": 10 * time.Second}}, Log: log})}
 }
 
 // conflist is a valid one-plugin conflist for network name.

@@ -32,7 +32,7 @@ func FuzzLoadConf(f *testing.F) {
 	// One validation cache for all inputs: the faulty binary answers
 	// VERSION once, and every later input costs no exec.
 	cache := newValidCache()
-	exec := pluginexec.New(pluginexec.Config{Timeout: 10 * time.Second, Log: quiet})
+	exec := pluginexec.New(pluginexec.Config{Timeouts: pluginexec.Timeouts{ByVerb: map[string]time.Duration{"VERSION": 10 * time.Second}}, Log: quiet})
 	f.Add([]byte(`{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"faulty"}]}`), uint8(1))
 	f.Fuzz(func(t *testing.T, data []byte, sel uint8) {
 		dir := t.TempDir()

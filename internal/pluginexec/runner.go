@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"time"
 
 	"github.com/containernetworking/cni/pkg/invoke"
 	cnitypes "github.com/containernetworking/cni/pkg/types"
@@ -25,12 +24,12 @@ import (
 // the killing of the plugin's whole process group when it is cancelled.
 // A Runner is immutable and safe for concurrent use.
 type Runner struct {
-	inner   invoke.Exec // nil means run the binary directly
-	timeout time.Duration
-	log     logrus.FieldLogger
-	env     envFilter
-	tel     Telemetry
-	admit   *Admission
+	inner    invoke.Exec // nil means run the binary directly
+	timeouts Timeouts
+	log      logrus.FieldLogger
+	env      envFilter
+	tel      Telemetry
+	admit    *Admission
 }
 
 var _ invoke.Exec = (*Runner)(nil)
@@ -39,9 +38,9 @@ var _ invoke.Exec = (*Runner)(nil)
 type Config struct {
 	// Inner replaces the process runner (tests); nil runs binaries directly.
 	Inner invoke.Exec
-	// Timeout bounds every exec whose context has no earlier deadline;
-	// zero or less means no bound.
-	Timeout time.Duration
+	// Timeouts bounds every exec whose context has no earlier deadline,
+	// by verb and network.
+	Timeouts Timeouts
 	// Log receives the plugins' stderr and the retry notes.
 	Log logrus.FieldLogger
 	// EnvKeys, when not nil, limits the environment a plugin receives to
@@ -60,7 +59,7 @@ func New(cfg Config) *Runner {
 	if log == nil {
 		log = logrus.New()
 	}
-	return &Runner{inner: cfg.Inner, timeout: cfg.Timeout, log: log, env: newEnvFilter(cfg.EnvKeys), tel: cfg.Telemetry.orNoop(), admit: cfg.Admission}
+	return &Runner{inner: cfg.Inner, timeouts: cfg.Timeouts, log: log, env: newEnvFilter(cfg.EnvKeys), tel: cfg.Telemetry.orNoop(), admit: cfg.Admission}
 }
 
 // ExecPlugin runs one plugin and returns its stdout. When ctx ends first
@@ -83,9 +82,9 @@ func (r *Runner) ExecPlugin(ctx context.Context, pluginPath string, stdinData []
 
 func (r *Runner) exec(ctx context.Context, name, cmd, pluginPath string, stdinData []byte, environ []string) ([]byte, error) {
 	what := fmt.Sprintf("plugin %s (%s)", name, cmd)
-	if r.timeout > 0 {
+	if d := r.timeouts.forExec(cmd, stdinData); d > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, r.timeout)
+		ctx, cancel = context.WithTimeout(ctx, d)
 		defer cancel()
 	}
 	log := r.log.WithFields(LogFields(ctx)).WithFields(logrus.Fields{"plugin": name, "command": cmd})

@@ -70,6 +70,9 @@ type control struct {
 	// FloodBytes is how much the "flood" and "flood-stderr" faults write
 	// (default 256 MiB).
 	FloodBytes int64 `json:"floodBytes"`
+	// SlowFor is how long the "slow" fault works before it succeeds, as a
+	// Go duration.
+	SlowFor string `json:"slowFor"`
 }
 
 type netConf struct {
@@ -155,6 +158,9 @@ func merge(dst *control, src control) {
 	if src.FloodBytes != 0 {
 		dst.FloodBytes = src.FloodBytes
 	}
+	if src.SlowFor != "" {
+		dst.SlowFor = src.SlowFor
+	}
 }
 
 func act(cmd string, conf netConf) {
@@ -208,6 +214,13 @@ func act(cmd string, conf netConf) {
 		}
 	case "leave-child":
 		leaveChild(conf)
+		succeed(cmd, conf)
+	case "slow":
+		d, err := time.ParseDuration(conf.SlowFor)
+		if err != nil {
+			fail(98, "slowFor: "+err.Error())
+		}
+		time.Sleep(d)
 		succeed(cmd, conf)
 	case "flood":
 		flood(os.Stdout, "", conf.FloodBytes, "")
