@@ -178,7 +178,8 @@ func WithKubernetesArgs(on bool) Option {
 // PATH, the CNI_* variables and the named keys. Without it a plugin gets
 // the runtime's whole environment, as libcni passes it on, which can hand
 // credentials, tokens or proxy settings of the runtime to every plugin
-// binary in the plugin dirs.
+// binary in the plugin dirs. With tracing on, TRACEPARENT and TRACESTATE
+// (the exec span's W3C trace context) are always passed.
 func WithPluginEnvironment(keys ...string) Option {
 	return func(o *options) { o.envKeys = append([]string{}, keys...) }
 }

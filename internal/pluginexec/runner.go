@@ -88,7 +88,7 @@ func (r *Runner) exec(ctx context.Context, name, cmd, pluginPath string, stdinDa
 		defer cancel()
 	}
 	log := r.log.WithFields(LogFields(ctx)).WithFields(logrus.Fields{"plugin": name, "command": cmd})
-	environ = r.env.apply(environ)
+	environ = withTraceContext(ctx, r.env.apply(environ))
 
 	gate := gateFor(ctx, cmd)
 	var out []byte
