@@ -1,27 +1,23 @@
 module github.com/netplumb/ocicni
 
-go 1.26.0
+go 1.24.0
 
 require (
 	github.com/containernetworking/cni v1.3.0
-	github.com/fsnotify/fsnotify v1.10.1
-	github.com/sirupsen/logrus v1.10.2
-	github.com/vishvananda/netlink v1.3.1
+	github.com/fsnotify/fsnotify v1.9.0
+	github.com/sirupsen/logrus v1.9.3
+	github.com/vishvananda/netlink v1.3.0
 	github.com/vishvananda/netns v0.0.5
-	go.opentelemetry.io/otel v1.47.0
-	go.opentelemetry.io/otel/metric v1.47.0
-	go.opentelemetry.io/otel/sdk v1.47.0
-	go.opentelemetry.io/otel/sdk/metric v1.47.0
-	go.opentelemetry.io/otel/trace v1.47.0
-	go.uber.org/goleak v1.3.0
-	golang.org/x/sys v0.48.0
+	go.opentelemetry.io/otel v1.20.0
+	go.opentelemetry.io/otel/metric v1.20.0
+	go.opentelemetry.io/otel/sdk v1.20.0
+	go.opentelemetry.io/otel/sdk/metric v1.20.0
+	go.opentelemetry.io/otel/trace v1.20.0
+	go.uber.org/goleak v1.1.11
+	golang.org/x/sys v0.23.0
 )
 
 require (
-	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/go-logr/logr v1.4.4 // indirect
+	github.com/go-logr/logr v1.4.2 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
-	github.com/google/uuid v1.6.0 // indirect
-	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
-	go.opentelemetry.io/otel/log v1.47.0 // indirect
 )

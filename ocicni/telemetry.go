@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/netplumb/ocicni/internal/netconf"
@@ -72,6 +73,8 @@ func newTelemetry(o *options) (*telemetry, error) {
 		return nil, fmt.Errorf("creating OpenTelemetry instruments: %w", err)
 	}
 	t.exec.Tracer = t.tracer
+	_, noop := o.meterProvider.(metricnoop.MeterProvider)
+	t.exec.Metered = !noop
 	return t, nil
 }
 
@@ -117,6 +120,7 @@ type span struct {
 	ctx      context.Context
 	start    time.Time
 	duration metric.Float64Histogram
+	metered  bool                 // whether duration records anything
 	attrs    []attribute.KeyValue // of the histogram, before the outcome
 }
 
@@ -134,7 +138,7 @@ func (t *telemetry) startOp(ctx context.Context, op string, pod *PodNetwork, ext
 			}
 		}
 	}
-	return ctx, &span{span: s, ctx: ctx, start: time.Now(), duration: t.opDuration,
+	return ctx, &span{span: s, ctx: ctx, start: time.Now(), duration: t.opDuration, metered: t.exec.Metered,
 		attrs: []attribute.KeyValue{attrOperation.String(op)}}
 }
 
@@ -145,14 +149,14 @@ func (t *telemetry) startNetwork(ctx context.Context, step string, a *attachment
 	if s.IsRecording() {
 		s.SetAttributes(attrStep.String(step), pluginexec.AttrNetwork.String(a.name), pluginexec.AttrIfname.String(a.ifname))
 	}
-	return ctx, &span{span: s, ctx: ctx, start: time.Now(), duration: t.netDuration,
+	return ctx, &span{span: s, ctx: ctx, start: time.Now(), duration: t.netDuration, metered: t.exec.Metered,
 		attrs: []attribute.KeyValue{attrStep.String(step), pluginexec.AttrNetwork.String(a.name)}}
 }
 
 // end closes the span with err's verdict and records its duration.
 func (s *span) end(err error) {
 	pluginexec.EndSpan(s.span, err)
-	if s.duration.Enabled(s.ctx) {
+	if s.metered {
 		attrs := append(s.attrs, pluginexec.AttrOutcome.String(pluginexec.Outcome(err)))
 		s.duration.Record(s.ctx, time.Since(s.start).Seconds(), metric.WithAttributes(attrs...))
 	}

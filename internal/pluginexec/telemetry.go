@@ -44,6 +44,11 @@ type Telemetry struct {
 	Tracer trace.Tracer
 	// ExecDuration receives each exec's wall time in seconds.
 	ExecDuration metric.Float64Histogram
+	// Metered says whether ExecDuration records anything, so that the
+	// no-op default costs no attribute building. (Instruments learned to
+	// say so themselves only in OpenTelemetry releases newer than the
+	// oldest our consumers require.)
+	Metered bool
 }
 
 func (t Telemetry) orNoop() Telemetry {
@@ -72,7 +77,7 @@ type execSpan struct {
 func (t *Telemetry) startExec(ctx context.Context, plugin, verb string, stdin []byte, environ []string) (context.Context, *execSpan) {
 	ctx, span := t.Tracer.Start(ctx, "cni.plugin "+verb, trace.WithSpanKind(trace.SpanKindInternal))
 	e := &execSpan{tel: t, ctx: ctx, span: span, start: time.Now()}
-	e.live = span.IsRecording() || t.ExecDuration.Enabled(ctx)
+	e.live = span.IsRecording() || t.Metered
 	if !e.live {
 		return ctx, e
 	}
