@@ -37,7 +37,9 @@ func (p *Plugin) forEachNetwork(ctx context.Context, pod *PodNetwork, op string,
 ) (int, error) {
 	one := func(a *attachment) error {
 		nctx, span := p.tel.startNetwork(ctx, op, a)
-		err := fn(pluginexec.WithLogFields(nctx, attachFields(pod, a)), a)
+		nctx = pluginexec.WithLogFields(nctx, attachFields(pod, a))
+		p.logStep(nctx, op, pod, a)
+		err := fn(nctx, a)
 		span.end(err)
 		if err == nil {
 			return nil

@@ -55,6 +55,14 @@ func (s *Set) Lookup(name string) *Network {
 	return s.byName[name]
 }
 
+// lookup is Lookup on a snapshot that may be nil (before the first load).
+func (s *Set) lookup(name string) *Network {
+	if s == nil {
+		return nil
+	}
+	return s.byName[name]
+}
+
 // byFile returns the loaded network defined by file, or nil.
 func (s *Set) byFile(file string) *Network {
 	for _, n := range s.Ordered {

@@ -234,6 +234,18 @@ func (s *Source) logLoad(old, set *Set) {
 	if old != nil && old.Default != nil {
 		oldName = old.Default.Name
 	}
+	// The lines cri-o/ocicni writes at load, word for word, for operators'
+	// greps; only for networks new or changed, since a reload here is not
+	// a rare event.
+	for _, n := range set.Ordered {
+		if prev := old.lookup(n.Name); (prev == nil || prev.key != n.key || prev.File != n.File) && len(n.Types) > 0 {
+			s.log.WithFields(logrus.Fields{"network": n.Name, "file": n.File, "plugins": n.Types}).
+				Infof("Found CNI network %s (type=%s) at %s", n.Name, n.Types[0], n.File)
+		}
+	}
+	if name != "" && (old == nil || oldName != name) {
+		s.log.WithField("default_network", name).Infof("Updated default CNI network name to %s", name)
+	}
 	l := s.log.WithFields(logrus.Fields{"conf_dir": set.ConfDir, "networks": len(set.Ordered), "skipped": len(set.Skipped), "default_network": name})
 	if old == nil || oldName != name {
 		l.Info("CNI configuration loaded; default network changed")
