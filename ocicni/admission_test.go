@@ -32,7 +32,11 @@ func TestExecLimitBoundsPluginsAcrossPods(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make(chan error, pods)
 		for _, pod := range all {
-			wg.Go(func() { errs <- op(pod) })
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- op(pod)
+			}()
 		}
 		wg.Wait()
 		close(errs)

@@ -52,7 +52,11 @@ func TestAdmissionBoundsPluginsRunningAtOnce(t *testing.T) {
 	errs := make(chan error, execs)
 	for i := range execs {
 		cmd := []string{"ADD", "DEL"}[i%2]
-		wg.Go(func() { errs <- faultyRun(context.Background(), r, plugin, cmd, fmt.Sprint("c", i), conf) })
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- faultyRun(context.Background(), r, plugin, cmd, fmt.Sprint("c", i), conf)
+		}()
 	}
 	wg.Wait()
 	close(errs)
@@ -84,9 +88,11 @@ func TestAdmissionLetsDelAndStatusBeforeEarlierAdd(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
 	for i, cmd := range []string{"ADD", "DEL", "STATUS"} {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			errs <- faultyRun(context.Background(), r, plugin, cmd, "c"+cmd, map[string]any{"commandLog": log})
-		})
+		}()
 		testutil.Eventually(t, 10*time.Second, func() bool { return a.waiting() == i+1 },
 			cmd+" never queued for the slot")
 	}

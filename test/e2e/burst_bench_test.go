@@ -116,13 +116,17 @@ func burstOnce(b *testing.B, way burstWay, olds, news []string) burstRun {
 	errs := make(chan error, len(old)+len(fresh))
 	for i := range max(len(old), len(fresh)) {
 		if i < len(old) {
-			wg.Go(func() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
 				errs <- way.tearDown(ctx, old[i])
 				delEnd[i] = time.Since(start)
-			})
+			}()
 		}
 		if i < len(fresh) {
-			wg.Go(func() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
 				for {
 					err := way.setUp(ctx, fresh[i])
 					if err == nil || !strings.Contains(err.Error(), errNoAddress) {
@@ -133,7 +137,7 @@ func burstOnce(b *testing.B, way burstWay, olds, news []string) burstRun {
 					time.Sleep(50 * time.Millisecond)
 				}
 				addEnd[i] = time.Since(start)
-			})
+			}()
 		}
 	}
 	wg.Wait()
