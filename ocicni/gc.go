@@ -35,7 +35,10 @@ const defaultGCWorkers = 8
 // it reports as valid are those of validPods (the default network on eth0
 // for a pod that names none, as cri-o/ocicni computes them) together with
 // everything still cached, so a running pod whose cache entry was lost is
-// not freed by a plugin's GC. One GC runs at a time. GC keeps going past
+// not freed by a plugin's GC. Waiting for the ADDs and DELs in flight to
+// end before the verb, GC holds new pod operations back for at most
+// WithGCHoldBack's bound; then they go ahead and the verb waits for an
+// instant with none in flight. One GC runs at a time. GC keeps going past
 // failures and returns them joined; a nil or ID-less entry in validPods,
 // or one with an invalid interface name, is refused up front. Every wait
 // ends with ctx.
@@ -74,7 +77,10 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 	}
 	errs := p.collectStale(ctx, set, p.staleSandboxes(set, entries, validPods))
 
-	if err := p.gc.lock(ctx); err != nil {
+	deferred := func() {
+		p.log.WithField("hold_back", p.opts.gcHoldBack.String()).Info("GC: pod operations still in flight; letting new ones through, the GC verb waits until none is in flight")
+	}
+	if err := p.gc.lock(ctx, p.opts.gcHoldBack, deferred); err != nil {
 		return errors.Join(append(errs, fmt.Errorf("waiting for in-flight pod operations before the GC verb: %w", err))...)
 	}
 	defer p.gc.unlock()

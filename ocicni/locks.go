@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // podLocks serializes operations on one sandbox while letting different
@@ -71,12 +72,18 @@ func (p *podLocks) size() int {
 // starts no goroutine. Pod operations hold it for reading across their
 // plugin execs; GC holds it for writing while the CNI GC verb runs, since
 // the spec forbids GC while an ADD or DEL is in flight. A waiting writer
-// holds new readers back, so a GC cannot be starved by a stream of pods.
+// holds new readers back for a bounded time, so a GC is not starved by a
+// stream of pods; past that bound it lets them through and takes the gate
+// at the first instant none is in flight, so one slow ADD in flight does
+// not stall every pod that arrives after the GC.
 type gcGate struct {
 	mu             sync.Mutex // guards the fields below; never held while waiting
 	readers        int
 	writer         bool
 	writersWaiting int
+	// holdingBack counts the waiting writers that still hold new readers
+	// back; it is at most writersWaiting.
+	holdingBack int
 	// changed is closed and replaced whenever the state above changes in a
 	// way a waiter may be waiting for.
 	changed chan struct{}
@@ -93,7 +100,7 @@ func (g *gcGate) wakeLocked() {
 func (g *gcGate) rlock(ctx context.Context) error {
 	for {
 		g.mu.Lock()
-		if !g.writer && g.writersWaiting == 0 {
+		if !g.writer && g.holdingBack == 0 {
 			g.readers++
 			g.mu.Unlock()
 			return nil
@@ -117,17 +124,45 @@ func (g *gcGate) runlock() {
 	g.mu.Unlock()
 }
 
-// lock takes the gate for writing unless ctx ends first.
-func (g *gcGate) lock(ctx context.Context) error {
+// lock takes the gate for writing unless ctx ends first. For up to
+// holdBack it holds new readers back while those in flight finish; then
+// it lets them in again and calls yielded (once) before waiting on for an
+// instant with no reader. A holdBack of zero or less never holds readers
+// back.
+func (g *gcGate) lock(ctx context.Context, holdBack time.Duration, yielded func()) error {
 	g.mu.Lock()
 	g.writersWaiting++
+	var expired <-chan time.Time
+	if holdBack > 0 {
+		g.holdingBack++
+		t := time.NewTimer(holdBack)
+		defer t.Stop()
+		expired = t.C
+	}
+	holding := holdBack > 0
+	stopHolding := func() {
+		if holding {
+			holding = false
+			g.holdingBack--
+			g.wakeLocked()
+		}
+	}
 	for g.writer || g.readers > 0 {
 		ch := g.changed
 		g.mu.Unlock()
 		select {
 		case <-ch:
+		case <-expired:
+			expired = nil
+			if yielded != nil {
+				yielded()
+			}
+			g.mu.Lock()
+			stopHolding()
+			g.mu.Unlock()
 		case <-ctx.Done():
 			g.mu.Lock()
+			stopHolding()
 			g.writersWaiting--
 			g.wakeLocked()
 			g.mu.Unlock()
@@ -135,6 +170,7 @@ func (g *gcGate) lock(ctx context.Context) error {
 		}
 		g.mu.Lock()
 	}
+	stopHolding()
 	g.writersWaiting--
 	g.writer = true
 	g.mu.Unlock()

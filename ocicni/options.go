@@ -26,6 +26,10 @@ const (
 	// cannot be had.
 	DefaultPollInterval = 2 * time.Second
 
+	// DefaultGCHoldBack is how long GC holds new pod operations back while
+	// it waits for those in flight to end before the CNI GC verb.
+	DefaultGCHoldBack = time.Second
+
 	// rollbackTimeout bounds the DELs of a failed setup, which run on a
 	// context detached from the caller's so that a cancelled caller still
 	// gets its half-made attachments removed.
@@ -49,6 +53,7 @@ type options struct {
 	kubernetesArgs   bool
 	envKeys          []string // nil: plugins get the whole environment
 	gcWorkers        int      // stale sandboxes GC tears down at once
+	gcHoldBack       time.Duration
 	parallelNetworks bool
 	execLimit        int // plugin execs at once; 0 is no bound
 	tracerProvider   trace.TracerProvider
@@ -73,6 +78,7 @@ func defaultOptions() options {
 		timeouts:       DefaultTimeouts(),
 		kubernetesArgs: true,
 		gcWorkers:      defaultGCWorkers,
+		gcHoldBack:     DefaultGCHoldBack,
 		newFSWatcher:   fsnotify.NewWatcher,
 		tracerProvider: tracenoop.NewTracerProvider(),
 		meterProvider:  metricnoop.NewMeterProvider(),
@@ -194,4 +200,15 @@ func WithPluginEnvironment(keys ...string) Option {
 // the CNI spec says nothing of concurrent plugin calls in one netns.
 func WithParallelNetworks(on bool) Option {
 	return func(o *options) { o.parallelNetworks = on }
+}
+
+// WithGCHoldBack bounds how long GC holds new setups, teardowns and status
+// calls back while it waits for those in flight to end before it sends the
+// CNI GC verb, which the spec forbids while an ADD or DEL runs (default
+// DefaultGCHoldBack). Past the bound, new operations go ahead and the verb
+// waits, still bounded by GC's context, for an instant with none in
+// flight; the stale attachments' DELs have run either way. Zero or less
+// never holds operations back.
+func WithGCHoldBack(d time.Duration) Option {
+	return func(o *options) { o.gcHoldBack = d }
 }

@@ -19,17 +19,19 @@ import (
 // or goes away takes effect without a restart, and Networks and WaitReady
 // show it. Each operation uses the configuration it started with to its
 // end. A slow plugin never delays a reload, Status, or another pod's
-// operation; operations on one sandbox run one at a time. GC waits for
-// in-flight setups and teardowns, and holds new ones back only while the
-// CNI GC verb runs. Every wait, and every plugin run, ends with the
-// caller's context.
+// operation; operations on one sandbox run one at a time. Before the CNI
+// GC verb, GC waits for in-flight setups and teardowns, holding new ones
+// back for at most WithGCHoldBack's bound, and holds them back while the
+// verb runs. Every wait, and every plugin run, ends with the caller's
+// context.
 type Plugin struct {
 	// Locking rule. Configuration comes from netconf.Source as immutable
 	// snapshots that need no lock. A pod operation takes its sandbox's lock
 	// from pods and then gc for reading, in that order, and holds both
 	// across its plugin execs. GC takes gcRun for its whole run, tears
 	// stale sandboxes down as pod operations do (pods, then gc for
-	// reading), and takes gc for writing only around the CNI GC verb.
+	// reading), and takes gc for writing only around the CNI GC verb; its
+	// wait for gc holds new readers back for a bounded time only.
 	// Every wait honours the caller's context. No other lock is held
 	// across a plugin exec.
 	opts options
