@@ -272,8 +272,11 @@
 // asked at most once per reload. Without a watcher, an operation that finds
 // the directories changed waits for that reload, but only until its own
 // context ends. Shutdown stops the watcher goroutine, kills a VERSION exec in
-// flight, prevents further reloads, and may be called more than once; pod
-// operations keep working with the last configuration after it.
+// flight, prevents further reloads, and may be called more than once.
+// Operations in flight finish; every pod operation, GC, Status and
+// WaitReady called after it returns an error matching ErrShutdown, while
+// Networks and GetDefaultNetworkName keep reporting the last
+// configuration.
 //
 // A SetUpPod of a network and interface that the result cache says the
 // sandbox already has (or still owes a DEL for) is refused with

@@ -45,13 +45,8 @@ const defaultGCWorkers = 8
 func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 	ctx, span := p.tel.startOp(ctx, "gc", nil, attrValidPods.Int(len(validPods)))
 	defer span.endOp(&err)
-	for i, pod := range validPods {
-		if pod == nil {
-			return invalidf("validPods[%d] is nil", i)
-		}
-		if pod.ID == "" {
-			return invalidf("validPods[%d] has no sandbox ID", i)
-		}
+	if err := ValidateGCPods(validPods); err != nil {
+		return err
 	}
 	set, err := p.conf.Current(ctx)
 	if err != nil {

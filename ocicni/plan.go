@@ -11,9 +11,6 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-// maxCacheFileName is the longest file name common file systems allow.
-const maxCacheFileName = 255
-
 // attachment is one network of one pod, planned and ready to run.
 type attachment struct {
 	name   string
@@ -55,11 +52,8 @@ func (p *Plugin) planSetup(set *netconf.Set, pod *PodNetwork) ([]*attachment, er
 			}
 			return nil, fmt.Errorf("%w: %q is not loaded from %s", ErrNetworkNotFound, r.Name, set.ConfDir)
 		}
-		// libcni keys its cache by <network>-<sandbox>-<ifname>; a name
-		// over the file name limit would fail only after the plugins ran.
-		if l := len(r.Name) + len(pod.ID) + len(ifnames[i]) + 2; l > maxCacheFileName {
-			return nil, invalidf("sandbox ID %q with network %q and interface %q makes a %d-byte cache file name, over the %d-byte limit",
-				pod.ID, r.Name, ifnames[i], l, maxCacheFileName)
+		if err := ValidateAttachment(pod.ID, r.Name, ifnames[i]); err != nil {
+			return nil, err
 		}
 		atts[i] = &attachment{
 			name: r.Name, ifname: ifnames[i], pos: i, net: n, list: n.List,

@@ -52,10 +52,6 @@ type Plugin struct {
 	// to a network, so each is reported once. Only the holder of gcRun
 	// touches it.
 	gcUnresolved map[string]bool
-
-	// life ends with Shutdown; WaitReady and GC watch it.
-	life    context.Context
-	endLife context.CancelFunc
 }
 
 var _ CNIPlugin = (*Plugin)(nil)
@@ -84,7 +80,6 @@ func New(opts ...Option) (*Plugin, error) {
 	p.tel = tel
 	p.exec = pluginexec.New(pluginexec.Config{Inner: o.exec, Timeouts: o.execTimeouts(), Log: o.logger, EnvKeys: o.envKeys, Telemetry: tel.exec,
 		Admission: pluginexec.NewAdmission(o.execLimit)})
-	p.life, p.endLife = context.WithCancel(context.Background())
 	p.cni = libcni.NewCNIConfigWithCacheDir(o.binDirs, o.cacheDir, p.exec)
 	p.conf = netconf.Open(netconf.Config{
 		ConfDir: o.confDir, BinDirs: o.binDirs, DefaultNetwork: o.defaultNetwork,
@@ -119,10 +114,12 @@ func (p *Plugin) Networks() NetworkSet {
 	return set.Info()
 }
 
-// Shutdown stops the watcher and waits for its goroutine. It may be called
-// more than once; pod operations keep working with the last configuration.
+// Shutdown stops the watcher and waits for its goroutine. Operations in
+// flight finish; every pod operation, GC, Status and WaitReady called
+// after it returns an error matching ErrShutdown, while Networks and
+// GetDefaultNetworkName keep reporting the last configuration. It may be
+// called more than once.
 func (p *Plugin) Shutdown() error {
-	p.endLife()
 	p.conf.Close()
 	p.tel.close()
 	return nil

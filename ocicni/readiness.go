@@ -152,7 +152,7 @@ func (p *Plugin) WaitReady(ctx context.Context) error {
 			err = p.statusOf(ctx, set)
 		}
 		select {
-		case <-p.life.Done():
+		case <-p.conf.Done():
 			if err == nil {
 				return ErrShutdown
 			}
@@ -167,7 +167,7 @@ func (p *Plugin) WaitReady(ctx context.Context) error {
 		case <-ctx.Done():
 			t.Stop()
 			return fmt.Errorf("waiting for the network: %w: %w", ctx.Err(), err)
-		case <-p.life.Done():
+		case <-p.conf.Done():
 			t.Stop()
 			return fmt.Errorf("%w: %w", ErrShutdown, err)
 		case <-set.Changed():

@@ -37,6 +37,41 @@ func InterfaceNames(networks []NetAttachment) ([]string, error) {
 	return planIfnames(networks)
 }
 
+// maxCacheFileName is the longest file name common file systems allow.
+const maxCacheFileName = 255
+
+// ValidateAttachment checks what SetUpPod checks of each planned attachment
+// once its network is known: libcni keys its result cache by
+// <network>-<sandboxID>-<ifname>, and a name over the file-name limit would
+// fail only after the plugins ran. An error matches ErrInvalidPodNetwork.
+func ValidateAttachment(sandboxID, network, ifname string) error {
+	if l := len(network) + len(sandboxID) + len(ifname) + 2; l > maxCacheFileName {
+		return invalidf("sandbox ID %q with network %q and interface %q makes a %d-byte cache file name, over the %d-byte limit",
+			sandboxID, network, ifname, l, maxCacheFileName)
+	}
+	return nil
+}
+
+// ValidateGCPods checks GC's validPods the way GC does before it removes
+// anything: no entry may be nil or lack a sandbox ID, and each entry's
+// interface names must plan as SetUpPod plans them, since GC reports the
+// planned names to the plugins as valid. An error matches
+// ErrInvalidPodNetwork.
+func ValidateGCPods(validPods []*PodNetwork) error {
+	for i, pod := range validPods {
+		if pod == nil {
+			return invalidf("validPods[%d] is nil", i)
+		}
+		if pod.ID == "" {
+			return invalidf("validPods[%d] has no sandbox ID", i)
+		}
+		if _, err := planIfnames(pod.Networks); err != nil {
+			return fmt.Errorf("validPods[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
 // validateID checks the sandbox ID and the values that end up in CNI_ARGS.
 func validateID(pod *PodNetwork) error {
 	if err := utils.ValidateContainerID(pod.ID); err != nil {

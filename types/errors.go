@@ -59,6 +59,8 @@ var (
 	// error, never an empty list with a nil error.
 	ErrNotAttached = errors.New("network not attached to the sandbox")
 
-	// ErrShutdown means the plugin was shut down before the call.
+	// ErrShutdown means the plugin was shut down before the call: every
+	// pod operation, GC, Status and WaitReady called after Shutdown
+	// returns an error matching it.
 	ErrShutdown = errors.New("CNI plugin shut down")
 )

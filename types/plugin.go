@@ -38,8 +38,11 @@ type CNIPlugin interface {
 	GetPodNetworkStatusWithContext(ctx context.Context, network PodNetwork) ([]NetResult, error)
 
 	// GC removes every cached attachment whose sandbox is not in validPods
-	// and runs the CNI GC verb. It never runs concurrently with a setup or
-	// teardown.
+	// and runs the CNI GC verb. Stale sandboxes are torn down under their
+	// own sandbox's serialization, so setups and teardowns of other
+	// sandboxes go on meanwhile; only while the CNI GC verb runs does GC
+	// exclude every setup and teardown, as the CNI spec requires. One GC
+	// runs at a time.
 	GC(ctx context.Context, validPods []*PodNetwork) error
 
 	// Status returns nil when the default network is loaded, its plugins
@@ -50,6 +53,7 @@ type CNIPlugin interface {
 	StatusWithContext(ctx context.Context) error
 
 	// Shutdown stops the configuration watcher and every goroutine the
-	// plugin started. It may be called more than once.
+	// plugin started. Every operation called after it returns an error
+	// matching ErrShutdown. It may be called more than once.
 	Shutdown() error
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/containernetworking/cni/pkg/invoke"
 	"github.com/fsnotify/fsnotify"
 	"github.com/sirupsen/logrus"
+
+	"github.com/netplumb/ocicni/types"
 )
 
 // Config says where the configuration lives and how to follow it.
@@ -114,8 +116,8 @@ func Open(cfg Config) *Source {
 }
 
 // Close stops the watcher and waits for its goroutine; a reload in
-// progress is abandoned. Current keeps returning the last snapshot. Close
-// may be called more than once.
+// progress is abandoned. Current keeps returning the last snapshot, with
+// an error matching types.ErrShutdown. Close may be called more than once.
 func (s *Source) Close() {
 	s.closeOnce.Do(func() {
 		s.endLife()
@@ -145,8 +147,14 @@ func (s *Source) Stats() Stats {
 // their fingerprint changed, so a change is never missed; that check costs
 // a few stat calls. A reload may exec VERSION for a new binary, so waiting
 // for one another caller started ends with ctx, returning ctx's error with
-// the snapshot as it was. After Close it no longer reloads.
+// the snapshot as it was. After Close it no longer reloads, and returns
+// the last snapshot with an error matching types.ErrShutdown, so an
+// operation that needs the configuration fails and one that only reports
+// it can go on.
 func (s *Source) Current(ctx context.Context) (*Set, error) {
+	if s.life.Err() != nil {
+		return s.current.Load(), types.ErrShutdown
+	}
 	if s.checksDirs() && s.life.Err() == nil && !s.scanUnchanged() {
 		select {
 		case s.reloadSlot <- struct{}{}:

@@ -22,10 +22,14 @@
 //     ocicni.ErrNotAttached (for the default network on eth0), never an
 //     empty list with a nil error;
 //   - GC removes every attachment whose sandbox is not among its valid pods
-//     and keeps the others;
+//     and keeps the others, refusing the valid pods the real plugin refuses;
+//     a stale sandbox's DELs hold only that sandbox, and only the GC verb
+//     keeps setups and teardowns out;
 //   - a context that ends makes the call fail with an error matching
 //     ctx.Err() (and ocicni.ErrPluginTimeout for a deadline passed while a
-//     plugin ran); Shutdown may be called more than once.
+//     plugin ran);
+//   - after Shutdown, which may be called more than once, every operation
+//     fails with ocicni.ErrShutdown.
 //
 // Because it refuses what the real plugin refuses, a pod's NetNS must be
 // a network namespace file; /proc/self/ns/net serves any test.

@@ -13,10 +13,14 @@ import (
 // sends the GC verb to every loaded network. Sandboxes are visited in
 // order of their IDs, each one's attachments last attached first. A stale
 // attachment whose DEL fails stays; errors (an *ocicni.OpError with Op
-// "gc" for a DEL) are joined and GC never stops early. A nil or ID-less
-// entry in validPods is refused with ocicni.ErrInvalidPodNetwork before
-// anything is deleted. GC waits for pod operations in flight, and new ones
-// wait for it; either wait ends with the waiter's context.
+// "gc" for a DEL) are joined and GC never stops early. validPods is
+// checked with ocicni.ValidateGCPods before anything is deleted.
+//
+// As with the real plugin, a stale sandbox's DELs wait for that sandbox's
+// operations and hold it while they run, so setups and teardowns of other
+// sandboxes go on meanwhile; only the GC verb waits for every pod
+// operation in flight and keeps new ones waiting. One GC runs at a time.
+// Every wait ends with ctx.
 func (p *Plugin) GC(ctx context.Context, validPods []*ocicni.PodNetwork) error {
 	c := p.begin("GC", nil)
 	err := p.gc(ctx, c, validPods)
@@ -25,15 +29,15 @@ func (p *Plugin) GC(ctx context.Context, validPods []*ocicni.PodNetwork) error {
 }
 
 func (p *Plugin) gc(ctx context.Context, c *Call, validPods []*ocicni.PodNetwork) error {
+	if err := ocicni.ValidateGCPods(validPods); err != nil {
+		return err
+	}
+	if err := p.closed(); err != nil {
+		return err
+	}
 	valid := map[string]bool{}
 	var ids []string
-	for i, pod := range validPods {
-		if pod == nil {
-			return invalidf("validPods[%d] is nil", i)
-		}
-		if pod.ID == "" {
-			return invalidf("validPods[%d] has no sandbox ID", i)
-		}
+	for _, pod := range validPods {
 		valid[pod.ID] = true
 		ids = append(ids, pod.ID)
 	}
@@ -41,22 +45,22 @@ func (p *Plugin) gc(ctx context.Context, c *Call, validPods []*ocicni.PodNetwork
 	c.ValidPods = ids
 	p.mu.Unlock()
 
-	unlock, err := p.lockGC(ctx)
+	err := p.waitFor(ctx, func() bool { return !p.gcActive }, func() { p.gcActive = true })
 	if err != nil {
-		return err
+		return fmt.Errorf("waiting for another GC to finish: %w", err)
 	}
-	defer unlock()
+	defer p.release(func() { p.gcActive = false })
 
 	var errs []error
-	for _, s := range p.stale(valid) {
-		err := p.run(ctx, c, Step{Verb: VerbDel, Sandbox: s.id, Network: s.Name, Ifname: s.Ifname}, func() error {
-			p.detachLocked(s.id, s.NetAttachment)
-			return nil
-		})
-		if err != nil {
-			errs = append(errs, &ocicni.OpError{Op: "gc", Pod: s.id, ID: s.id, Network: s.Name, Ifname: s.Ifname, Err: err})
-		}
+	for _, id := range p.staleSandboxes(valid) {
+		errs = append(errs, p.collect(ctx, c, id)...)
 	}
+
+	unlock, err := p.lockGC(ctx)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	defer unlock()
 	p.mu.Lock()
 	loaded := slices.Clone(p.loaded)
 	p.mu.Unlock()
@@ -68,15 +72,9 @@ func (p *Plugin) gc(ctx context.Context, c *Call, validPods []*ocicni.PodNetwork
 	return errors.Join(errs...)
 }
 
-// staleAttachment is an attachment of a sandbox GC was not told to keep.
-type staleAttachment struct {
-	id string
-	ocicni.NetAttachment
-}
-
-// stale lists the attachments of sandboxes not in valid, in the order GC
-// DELs them.
-func (p *Plugin) stale(valid map[string]bool) []staleAttachment {
+// staleSandboxes lists, in order of their IDs, the sandboxes with
+// attachments that are not in valid.
+func (p *Plugin) staleSandboxes(valid map[string]bool) []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var ids []string
@@ -86,11 +84,32 @@ func (p *Plugin) stale(valid map[string]bool) []staleAttachment {
 		}
 	}
 	slices.Sort(ids)
-	var out []staleAttachment
-	for _, id := range ids {
-		for _, a := range slices.Backward(p.pods[id]) {
-			out = append(out, staleAttachment{id: id, NetAttachment: ocicni.NetAttachment{Name: a.network, Ifname: a.ifname}})
+	return ids
+}
+
+// collect DELs the attachments of the stale sandbox id, last attached
+// first, holding the sandbox as a teardown does.
+func (p *Plugin) collect(ctx context.Context, c *Call, id string) []error {
+	unlock, err := p.lockPod(ctx, id)
+	if err != nil {
+		return []error{err}
+	}
+	defer unlock()
+	p.mu.Lock()
+	var atts []ocicni.NetAttachment
+	for _, a := range slices.Backward(p.pods[id]) {
+		atts = append(atts, ocicni.NetAttachment{Name: a.network, Ifname: a.ifname})
+	}
+	p.mu.Unlock()
+	var errs []error
+	for _, a := range atts {
+		err := p.run(ctx, c, Step{Verb: VerbDel, Sandbox: id, Network: a.Name, Ifname: a.Ifname}, func() error {
+			p.detachLocked(id, a)
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, &ocicni.OpError{Op: "gc", Pod: id, ID: id, Network: a.Name, Ifname: a.Ifname, Err: err})
 		}
 	}
-	return out
+	return errs
 }

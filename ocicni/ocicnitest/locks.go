@@ -21,8 +21,8 @@ func (p *Plugin) lockPod(ctx context.Context, id string) (func(), error) {
 	return unlock, nil
 }
 
-// lockGC waits until no pod operation and no other GC runs, then keeps
-// them all out, as the CNI spec requires of GC.
+// lockGC waits until no pod operation runs, then keeps them all out while
+// the GC verb runs, as the CNI spec requires of it.
 func (p *Plugin) lockGC(ctx context.Context) (func(), error) {
 	err := p.waitFor(ctx, func() bool { return len(p.busy) == 0 && !p.gcRunning }, func() { p.gcRunning = true })
 	if err != nil {

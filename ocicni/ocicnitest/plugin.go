@@ -32,10 +32,14 @@ type Plugin struct {
 	pods   map[string][]*attachment
 	faults []*Fault
 	calls  []*Call
-	// busy holds the sandboxes with an operation in flight, and gcRunning
-	// is set while a GC runs: a pod operation waits for neither to hold
-	// its sandbox, a GC for both to be empty.
+	// busy holds the sandboxes with an operation in flight (a GC's DELs
+	// of a stale sandbox included), gcActive is set while a GC runs, and
+	// gcRunning while its GC verb runs: a pod operation waits for its
+	// sandbox to be free and for no GC verb, a GC for no other GC, and a
+	// GC verb for no sandbox to be busy. So, as with the real plugin, GC
+	// excludes setups and teardowns only around the GC verb.
 	busy      map[string]bool
+	gcActive  bool
 	gcRunning bool
 	// wake is closed and replaced whenever busy or gcRunning loses an
 	// entry, waking every waiter to look again.
@@ -168,9 +172,21 @@ func (p *Plugin) Attached(sandboxID string) []ocicni.NetAttachment {
 	return out
 }
 
-// Shutdown makes WaitReady return ocicni.ErrShutdown. Pod operations keep
-// working, as with the real plugin. It may be called more than once.
+// Shutdown makes every operation called after it, WaitReady included,
+// return an error matching ocicni.ErrShutdown, as with the real plugin;
+// Networks and GetDefaultNetworkName keep reporting the networks. It may
+// be called more than once.
 func (p *Plugin) Shutdown() error {
 	p.shutdownOnce.Do(func() { close(p.shutdown) })
 	return nil
+}
+
+// closed returns ocicni.ErrShutdown once Shutdown has been called.
+func (p *Plugin) closed() error {
+	select {
+	case <-p.shutdown:
+		return ocicni.ErrShutdown
+	default:
+		return nil
+	}
 }

@@ -38,6 +38,9 @@ func (p *Plugin) setUp(ctx context.Context, c *Call, pod *ocicni.PodNetwork) ([]
 	if err := ocicni.ValidatePodNetwork(*pod); err != nil {
 		return nil, err
 	}
+	if err := p.closed(); err != nil {
+		return nil, err
+	}
 	reqs, err := p.planSetup(pod)
 	if err != nil {
 		return nil, err
@@ -92,9 +95,8 @@ func (p *Plugin) planSetup(pod *ocicni.PodNetwork) ([]ocicni.NetAttachment, erro
 		if !slices.Contains(loaded, r.Name) {
 			return nil, fmt.Errorf("%w: %q is not loaded by the fake (loaded: %v)", ocicni.ErrNetworkNotFound, r.Name, loaded)
 		}
-		if l := len(r.Name) + len(pod.ID) + len(ifnames[i]) + 2; l > maxCacheFileName {
-			return nil, invalidf("sandbox ID %q with network %q and interface %q makes a %d-byte cache file name, over the %d-byte limit",
-				pod.ID, r.Name, ifnames[i], l, maxCacheFileName)
+		if err := ocicni.ValidateAttachment(pod.ID, r.Name, ifnames[i]); err != nil {
+			return nil, err
 		}
 		out[i] = ocicni.NetAttachment{Name: r.Name, Ifname: ifnames[i]}
 	}

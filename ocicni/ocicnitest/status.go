@@ -38,6 +38,9 @@ func (p *Plugin) podStatus(ctx context.Context, c *Call, pod *ocicni.PodNetwork)
 	if err := validateID(pod); err != nil {
 		return nil, err
 	}
+	if err := p.closed(); err != nil {
+		return nil, err
+	}
 	unlock, err := p.lockPod(ctx, pod.ID)
 	if err != nil {
 		return nil, err
@@ -100,6 +103,9 @@ func (p *Plugin) StatusWithContext(ctx context.Context) error {
 }
 
 func (p *Plugin) status(ctx context.Context, c *Call) error {
+	if err := p.closed(); err != nil {
+		return fmt.Errorf("%w: %w", ocicni.ErrNotReady, err)
+	}
 	p.mu.Lock()
 	loaded, def := append([]string(nil), p.loaded...), p.defaultLocked()
 	p.mu.Unlock()

@@ -31,6 +31,9 @@ func (p *Plugin) tearDown(ctx context.Context, c *Call, pod *ocicni.PodNetwork) 
 	if err := validateID(pod); err != nil {
 		return err
 	}
+	if err := p.closed(); err != nil {
+		return err
+	}
 	unlock, err := p.lockPod(ctx, pod.ID)
 	if err != nil {
 		return err

@@ -4,10 +4,6 @@ import (
 	"github.com/netplumb/ocicni/ocicni"
 )
 
-// maxCacheFileName is the real plugin's limit on <network>-<id>-<ifname>,
-// the name of libcni's cache file for an attachment.
-const maxCacheFileName = 255
-
 // validateID refuses what the real plugin refuses before a teardown or a
 // status; setup uses ocicni.ValidatePodNetwork, which checks this and more.
 func validateID(pod *ocicni.PodNetwork) error {
