@@ -5,9 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/containernetworking/cni/plugins/test/noop/debug"
+
+	"github.com/netplumb/ocicni/internal/testutil"
 )
 
 // corruptions are what a crash or power loss can leave of a libcni cache
@@ -91,5 +94,80 @@ func expectFallbackDEL(t *testing.T, e *env, log string) {
 	}
 	if got := e.cacheFiles(); len(got) != 0 {
 		t.Fatalf("cache = %v", got)
+	}
+}
+
+// damage empties the cache file name, as a torn write leaves it.
+func damage(t *testing.T, e *env, name string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(e.cache, "results", name), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A valid pod whose ID contains '-' keeps its damaged cache entry through
+// GC, and its own teardown later DELs it as its own. The old GC read the
+// file name net-cnitool-abc-eth0 as sandbox "cnitool" on interface
+// "abc-eth0", DEL'd that phantom sandbox (libcni removing the unreadable
+// file first), and the valid pod kept no entry: its address leaked when it
+// was torn down (issue 17.2).
+func TestGCKeepsDamagedEntryOfValidDashedPod(t *testing.T) {
+	e := newEnv(t)
+	log := e.newLog()
+	e.noopNets(log, "net")
+	p := e.plugin(WithWatch(false))
+	pod := PodNetwork{ID: "cnitool-abc", NetNS: testutil.NewNetNS(t), Networks: []NetAttachment{{Name: "net", Ifname: "eth0"}}}
+	setUp(t, p, pod)
+	damage(t, e, "net-cnitool-abc-eth0")
+	if err := p.GC(context.Background(), []*PodNetwork{&pod}); err != nil {
+		t.Fatalf("GC: %v", err)
+	}
+	if got, want := events(t, log), []string{"ADD net cnitool-abc eth0"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("plugin calls after GC = %v, want %v", got, want)
+	}
+	if got := e.cacheFiles(); !reflect.DeepEqual(got, []string{"net-cnitool-abc-eth0"}) {
+		t.Fatalf("cache after GC = %v, want the valid pod's entry", got)
+	}
+	tearDown(t, p, PodNetwork{ID: pod.ID, NetNS: pod.NetNS})
+	if got, want := events(t, log), []string{"ADD net cnitool-abc eth0", "DEL net cnitool-abc eth0"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("plugin calls after teardown = %v, want %v", got, want)
+	}
+	if got := e.cacheFiles(); len(got) != 0 {
+		t.Fatalf("cache after teardown = %v, want it empty", got)
+	}
+}
+
+// Tearing down sandbox "cnitool" by ID leaves alone the damaged entry of
+// sandbox "cnitool-abc", whose other entry shows it exists: the old code
+// read the damaged file's name as "cnitool"'s and DEL'd it (issue 17.2).
+// (A caller naming network net1 on interface "abc-eth0" for "cnitool"
+// names that very file, as libcni's naming allows; nothing can tell them
+// apart.)
+func TestTearDownLeavesDamagedEntryOfDashedNeighbour(t *testing.T) {
+	e := newEnv(t)
+	log := e.newLog()
+	e.noopNets(log, "net1", "net2")
+	p := e.plugin(WithWatch(false))
+	ns := testutil.NewNetNS(t)
+	pod := PodNetwork{ID: "cnitool-abc", NetNS: ns, Networks: []NetAttachment{{Name: "net1", Ifname: "eth0"}, {Name: "net2", Ifname: "eth1"}}}
+	setUp(t, p, pod)
+	damage(t, e, "net1-cnitool-abc-eth0")
+	tearDown(t, p, PodNetwork{ID: "cnitool", NetNS: ns})
+	if got := e.cacheFiles(); !reflect.DeepEqual(got, []string{"net1-cnitool-abc-eth0", "net2-cnitool-abc-eth1"}) {
+		t.Fatalf("cache after tearing the other sandbox down = %v, want both of cnitool-abc's entries", got)
+	}
+	tearDown(t, p, PodNetwork{ID: pod.ID, NetNS: ns})
+	var dels []string
+	for _, ev := range events(t, log) {
+		if strings.HasPrefix(ev, "DEL") && strings.Contains(ev, "cnitool-abc") {
+			dels = append(dels, ev)
+		}
+	}
+	// The damaged entry has lost its attach order, so it goes first.
+	if want := []string{"DEL net1 cnitool-abc eth0", "DEL net2 cnitool-abc eth1"}; !reflect.DeepEqual(dels, want) {
+		t.Fatalf("DELs of cnitool-abc = %v, want %v", dels, want)
+	}
+	if got := e.cacheFiles(); len(got) != 0 {
+		t.Fatalf("cache after teardown = %v, want it empty", got)
 	}
 }

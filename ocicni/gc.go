@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/containernetworking/cni/libcni"
@@ -70,7 +70,11 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 	if err != nil {
 		return err
 	}
-	errs := p.collectStale(ctx, set, p.staleSandboxes(set, entries, validPods))
+	valid := map[string]bool{}
+	for _, pod := range validPods {
+		valid[pod.ID] = true
+	}
+	errs := p.collectStale(ctx, set, p.staleSandboxes(set, entries, valid), valid)
 
 	deferred := func() {
 		p.log.WithField("hold_back", p.opts.gcHoldBack.String()).Info("GC: pod operations still in flight; letting new ones through, the GC verb waits until none is in flight")
@@ -86,10 +90,15 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
+	// A damaged entry may be any of the attachments its file name reads
+	// as; none of them is freed by a plugin's GC.
 	for _, e := range entries {
-		p.resolveCorruptName(set, e)
-		if e.Network != "" {
+		if e.Err == nil {
 			validAtts.add(e.Network, e.ID, e.Ifname)
+			continue
+		}
+		for _, sp := range attachstore.Splits(filepath.Base(e.File), namesOf(set)) {
+			validAtts.add(sp.Network, sp.ID, sp.Ifname)
 		}
 	}
 	for _, n := range set.Ordered {
@@ -144,28 +153,31 @@ func validAttachments(set *netconf.Set, validPods []*PodNetwork) (gcAttachments,
 }
 
 // staleSandboxes returns, in cache order, the sandboxes with an attachment
-// whose sandbox is not valid. A corrupt entry that cannot be tied to a
-// network is reported once, not on every GC; it needs the gcRun token.
-func (p *Plugin) staleSandboxes(set *netconf.Set, entries []*attachstore.Entry, validPods []*PodNetwork) []string {
-	valid := map[string]bool{}
-	for _, pod := range validPods {
-		valid[pod.ID] = true
-	}
+// whose sandbox is not valid. A damaged entry counts only where its file
+// name reads one way alone (attachstore.Splits); one that cannot be tied
+// to a network and a sandbox beyond doubt is left, and reported once, not
+// on every GC; it needs the gcRun token.
+func (p *Plugin) staleSandboxes(set *netconf.Set, entries []*attachstore.Entry, valid map[string]bool) []string {
 	seen := map[string]bool{}
 	var stale []string
 	unresolved := map[string]bool{}
 	for _, e := range entries {
-		p.resolveCorruptName(set, e)
-		if e.Network == "" {
-			unresolved[e.File] = true
-			if !p.gcUnresolved[e.File] {
-				p.log.WithFields(logrus.Fields{"cache_file": e.File, "error": e.Err}).Warn("GC: cannot tell which network a corrupt cache file belongs to; leaving it")
+		id := e.ID
+		if e.Err != nil {
+			splits := attachstore.Splits(filepath.Base(e.File), namesOf(set))
+			if len(splits) != 1 {
+				unresolved[e.File] = true
+				if !p.gcUnresolved[e.File] {
+					p.log.WithFields(logrus.Fields{"cache_file": e.File, "error": e.Err, "readings": len(splits)}).
+						Warn("GC: cannot tell which network a corrupt cache file belongs to; leaving it")
+				}
+				continue
 			}
-			continue
+			id = splits[0].ID
 		}
-		if !valid[e.ID] && !seen[e.ID] {
-			seen[e.ID] = true
-			stale = append(stale, e.ID)
+		if !valid[id] && !seen[id] {
+			seen[id] = true
+			stale = append(stale, id)
 		}
 	}
 	p.gcUnresolved = unresolved
@@ -174,7 +186,7 @@ func (p *Plugin) staleSandboxes(set *netconf.Set, entries []*attachstore.Entry, 
 
 // collectStale tears the stale sandboxes down, a few at a time, and
 // returns the failures. It stops handing out sandboxes once ctx ends.
-func (p *Plugin) collectStale(ctx context.Context, set *netconf.Set, ids []string) []error {
+func (p *Plugin) collectStale(ctx context.Context, set *netconf.Set, ids []string, valid map[string]bool) []error {
 	var (
 		mu   sync.Mutex // guards errs
 		errs []error
@@ -186,7 +198,7 @@ func (p *Plugin) collectStale(ctx context.Context, set *netconf.Set, ids []strin
 		go func() {
 			defer wg.Done()
 			for id := range work {
-				if serrs := p.collectSandbox(ctx, set, id); len(serrs) > 0 {
+				if serrs := p.collectSandbox(ctx, set, id, valid); len(serrs) > 0 {
 					mu.Lock()
 					errs = append(errs, serrs...)
 					mu.Unlock()
@@ -213,13 +225,16 @@ feed:
 // collectSandbox DELs every cached attachment of one stale sandbox, as a
 // teardown by sandbox ID would, except those disableGC keeps, and returns
 // one error per failed attachment.
-func (p *Plugin) collectSandbox(ctx context.Context, set *netconf.Set, id string) []error {
+func (p *Plugin) collectSandbox(ctx context.Context, set *netconf.Set, id string, valid map[string]bool) []error {
 	unlock, err := p.lockPod(ctx, id)
 	if err != nil {
 		return []error{err}
 	}
 	defer unlock()
-	entries, err := p.store.Sandbox(id)
+	// Only a damaged entry whose file name reads one way, and not as a
+	// valid pod's, is this sandbox's.
+	entries, err := p.store.Sandbox(id, attachstore.Hints{Networks: namesOf(set), Unique: true,
+		Live: func(id string) bool { return valid[id] }})
 	if err != nil {
 		return []error{err}
 	}
@@ -249,23 +264,12 @@ func (p *Plugin) collectSandbox(ctx context.Context, set *netconf.Set, id string
 	return errs
 }
 
-// resolveCorruptName fills in the network, sandbox and interface of a
-// corrupt entry from its file name, <network>-<id>-<ifname>, by matching
-// the loaded network names. Sandbox IDs contain no '-' in practice, so the
-// ID ends at the first '-' after the network prefix.
-func (p *Plugin) resolveCorruptName(set *netconf.Set, e *attachstore.Entry) {
-	if e.Network != "" {
-		return
+// namesOf returns the names of the loaded networks, those a damaged
+// entry's file name may start with.
+func namesOf(set *netconf.Set) []string {
+	names := make([]string, len(set.Ordered))
+	for i, n := range set.Ordered {
+		names[i] = n.Name
 	}
-	base := e.File[strings.LastIndex(e.File, "/")+1:]
-	for _, n := range set.Ordered {
-		rest, ok := strings.CutPrefix(base, n.Name+"-")
-		if !ok {
-			continue
-		}
-		if i := strings.Index(rest, "-"); i > 0 && i < len(rest)-1 {
-			e.Network, e.ID, e.Ifname = n.Name, rest[:i], rest[i+1:]
-			return
-		}
-	}
+	return names
 }

@@ -70,7 +70,7 @@ func (p *Plugin) planSetup(set *netconf.Set, pod *PodNetwork) ([]*attachment, er
 // current configuration. Attachments for which neither exists have a nil
 // list.
 func (p *Plugin) planExisting(ctx context.Context, set *netconf.Set, pod *PodNetwork) ([]*attachment, error) {
-	entries, err := p.store.Sandbox(pod.ID)
+	entries, err := p.store.Sandbox(pod.ID, attachstore.Hints{Networks: namesOf(set)})
 	if err != nil {
 		return nil, err
 	}

@@ -35,6 +35,10 @@
 //   - Network names and sandbox IDs may contain '-', so a file name alone
 //     never says for certain which sandbox an entry belongs to: its content
 //     does. The index files a name under every stretch between two dashes.
+//     A damaged entry, whose content cannot say, goes to a sandbox only
+//     when its name reads as that sandbox's beyond doubt (Splits, Hints):
+//     libcni removes an unreadable entry before the DEL it is given to, so
+//     a wrong guess would take another pod's only record with it.
 //   - The on-disk strings (file names, JSON keys, the capability argument
 //     names) are those of earlier versions, for compatibility.
 package attachstore

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/containernetworking/cni/libcni"
 )
@@ -19,8 +17,8 @@ type Entry struct {
 	// File is the entry's path.
 	File string
 	// Network, ID and Ifname name the attachment. For a damaged entry they
-	// come from the file name where that is unambiguous, and are empty
-	// otherwise.
+	// are empty, or come from the file name where Sandbox could tell whose
+	// it is beyond doubt.
 	Network, ID, Ifname string
 	// NetNS is the netns path recorded at ADD.
 	NetNS string
@@ -51,27 +49,18 @@ type cachedInfo struct {
 	CapabilityArgs map[string]any `json:"capabilityArgs,omitempty"`
 }
 
-// parseFile reads one entry. It returns nil for a file that does not
-// belong to id. Where the content is unusable, the name still tells the
-// network and interface, since libcni names files <network>-<id>-<ifname>.
-func parseFile(path, id string) *Entry {
-	name := filepath.Base(path)
+// parseFile reads one entry. It returns nil for a file that is gone. A
+// damaged entry has Err set and its names empty: only its content could
+// say for certain whose it is (see attribute).
+func parseFile(path string) *Entry {
 	e := &Entry{File: path, Order: -1}
-	if id != "" {
-		sep := "-" + id + "-"
-		i := strings.Index(name, sep)
-		if i <= 0 || i+len(sep) >= len(name) {
-			return nil
-		}
-		e.Network, e.ID, e.Ifname = name[:i], id, name[i+len(sep):]
-	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		e.Err = err
-		return keepIfKnown(e, id)
+		return e
 	}
 	var ci cachedInfo
 	switch err := json.Unmarshal(data, &ci); {
@@ -81,13 +70,11 @@ func parseFile(path, id string) *Entry {
 		e.Err = fmt.Errorf("cache file is corrupt: %w", err)
 	case ci.Kind != libcni.CNICacheV1:
 		e.Err = fmt.Errorf("cache file has unknown kind %q", ci.Kind)
-	case id != "" && ci.ContainerID != id:
-		return nil
 	case ci.NetworkName == "" || ci.IfName == "" || ci.ContainerID == "":
 		e.Err = errors.New("cache file lacks network, interface or sandbox ID")
 	}
 	if e.Err != nil {
-		return keepIfKnown(e, id)
+		return e
 	}
 	e.Network, e.ID, e.Ifname = ci.NetworkName, ci.ContainerID, ci.IfName
 	e.NetNS, e.Config, e.Args, e.Caps = ci.NetNS, ci.Config, ci.CniArgs, ci.CapabilityArgs
@@ -98,16 +85,6 @@ func parseFile(path, id string) *Entry {
 	// The stored configuration is parsed only when the entry is acted on
 	// (ConfigList), so a GC over tens of thousands of entries does not
 	// parse every one of them.
-	return e
-}
-
-// keepIfKnown keeps a damaged entry of sandbox id only when its file name
-// told which network and interface it is about. Without an id (GC), every
-// damaged entry is kept for the caller to resolve.
-func keepIfKnown(e *Entry, id string) *Entry {
-	if id != "" && (e.Network == "" || e.Ifname == "") {
-		return nil
-	}
 	return e
 }
 

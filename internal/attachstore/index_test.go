@@ -14,7 +14,7 @@ import (
 func TestListingMergesNamesWrittenMeanwhile(t *testing.T) {
 	s := New(t.TempDir())
 	owe(t, s, "net1", "sb1", "eth0", 1)
-	if _, err := s.Sandbox("sb1"); err != nil {
+	if _, err := s.Sandbox("sb1", Hints{}); err != nil {
 		t.Fatal(err)
 	}
 	listed, err := listDir(s.Dir())
@@ -23,7 +23,7 @@ func TestListingMergesNamesWrittenMeanwhile(t *testing.T) {
 	}
 	owe(t, s, "net2", "sb1", "net1", 2)
 	s.index.refresh(s.Dir(), listed)
-	es, err := s.Sandbox("sb1")
+	es, err := s.Sandbox("sb1", Hints{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestListingDropsNamesOfRemovedFiles(t *testing.T) {
 // about 1.2 KB per pod ever set up stayed until a full listing).
 func TestRemoveForgetsName(t *testing.T) {
 	s := New(t.TempDir())
-	if _, err := s.Sandbox("any"); err != nil {
+	if _, err := s.Sandbox("any", Hints{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"a", "b-c", "cnitool-0123"} {

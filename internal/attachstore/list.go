@@ -10,61 +10,79 @@ import (
 )
 
 // Sandbox returns the entries of sandbox id sorted by attach order,
-// damaged ones included. It reads only the files the index names for the
+// damaged ones included where their file name says beyond doubt that they
+// are id's (see Hints). It reads only the files the index names for the
 // sandbox, so its cost does not grow with the other sandboxes' entries;
 // only when the index knows none does it list the directory, in case
 // another process wrote there meanwhile.
-func (s *Store) Sandbox(id string) ([]*Entry, error) {
+func (s *Store) Sandbox(id string, h Hints) ([]*Entry, error) {
 	names, err := s.index.lookup(s.dir, id)
 	if err != nil {
 		return nil, fmt.Errorf("reading CNI cache %s: %w", s.dir, err)
 	}
 	if len(names) == 0 {
-		return s.read(id)
+		if names, err = s.list(); err != nil {
+			return nil, err
+		}
 	}
 	var out []*Entry
 	for _, name := range names {
-		if e := parseFile(filepath.Join(s.dir, name), id); e != nil {
-			out = append(out, e)
-		} else {
+		if !mayBelong(name, id) {
+			continue
+		}
+		e := parseFile(filepath.Join(s.dir, name))
+		switch {
+		case e == nil:
 			s.index.dropIfGone(s.dir, name)
+		case e.Err == nil && e.ID == id, e.Err != nil && s.attribute(e, id, h):
+			out = append(out, e)
 		}
 	}
 	sortByOrder(out)
 	return out, nil
 }
 
-// All returns every entry, damaged ones included, sorted by sandbox and
-// attach order.
-func (s *Store) All() ([]*Entry, error) { return s.read("") }
+// mayBelong reports whether name has id between two dashes.
+func mayBelong(name, id string) bool {
+	i := strings.Index(name, "-"+id+"-")
+	return i > 0 && i+len(id)+2 < len(name)
+}
 
-// read lists the directory, merges the listing into the index and returns the
-// entries of id (all of them when id is empty).
-func (s *Store) read(id string) ([]*Entry, error) {
-	names, err := listDir(s.dir)
+// All returns every entry, damaged ones included, sorted by sandbox and
+// attach order. Damaged entries have no names; see Splits.
+func (s *Store) All() ([]*Entry, error) {
+	names, err := s.list()
 	if err != nil {
 		return nil, err
 	}
-	s.index.refresh(s.dir, names)
 	var out []*Entry
 	for _, name := range names {
-		if e := parseFile(filepath.Join(s.dir, name), id); e != nil {
+		if e := parseFile(filepath.Join(s.dir, name)); e != nil {
 			out = append(out, e)
 		}
 	}
 	sortByOrder(out)
 	return out, nil
+}
+
+// list lists the directory and merges the listing into the index.
+func (s *Store) list() ([]string, error) {
+	names, err := listDir(s.dir)
+	if err != nil {
+		return nil, err
+	}
+	s.index.refresh(s.dir, names)
+	return names, nil
 }
 
 // Rescan returns every entry, reusing the entries of prev whose files are
 // still there rather than reading them again: what GC needs after its
 // stale DELs, when most entries have not changed.
 func (s *Store) Rescan(prev []*Entry) ([]*Entry, error) {
-	names, err := listDir(s.dir)
+	names, err := s.list()
 	if err != nil {
 		return nil, err
 	}
-	s.index.refresh(s.dir, names)
 	known := make(map[string]*Entry, len(prev))
 	for _, e := range prev {
 		known[filepath.Base(e.File)] = e
@@ -73,7 +91,7 @@ func (s *Store) Rescan(prev []*Entry) ([]*Entry, error) {
 	for _, name := range names {
 		e := known[name]
 		if e == nil {
-			e = parseFile(filepath.Join(s.dir, name), "")
+			e = parseFile(filepath.Join(s.dir, name))
 		}
 		if e != nil {
 			out = append(out, e)

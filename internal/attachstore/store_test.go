@@ -26,7 +26,7 @@ func TestOweWritesPrivateOwedEntry(t *testing.T) {
 	if err != nil || len(all) != 1 {
 		t.Fatalf("results dir holds %v (%v), want the entry alone", all, err)
 	}
-	es, err := s.Sandbox("sb1")
+	es, err := s.Sandbox("sb1", Hints{})
 	if err != nil || len(es) != 1 {
 		t.Fatalf("Sandbox = %v, %v; want one entry", es, err)
 	}
@@ -52,7 +52,7 @@ func TestKeepOwedLeavesExistingEntry(t *testing.T) {
 	if err := s.KeepOwed("net1", testList(t, "net1"), rtOf("sb2", "eth0")); err != nil {
 		t.Fatal(err)
 	}
-	if es, _ := s.Sandbox("sb2"); len(es) != 1 || !es[0].Owed {
+	if es, _ := s.Sandbox("sb2", Hints{}); len(es) != 1 || !es[0].Owed {
 		t.Fatalf("sb2's entries = %v, want one owed entry", es)
 	}
 }
@@ -95,7 +95,7 @@ func TestSandboxWithDashedNames(t *testing.T) {
 	// wrote the entries must agree.
 	for _, st := range []*Store{s, New(filepath.Dir(s.Dir()))} {
 		for id, want := range cases {
-			es, err := st.Sandbox(id)
+			es, err := st.Sandbox(id, Hints{})
 			if err != nil {
 				t.Fatal(err)
 			}
