@@ -265,11 +265,13 @@
 // does, GC's own wait included. The locking rules are written next to the
 // locks (ocicni/plugin.go, ocicni/locks.go, internal/netconf/source.go).
 //
-// Every pod plugin exec is bounded by the caller's context and by
-// WithPluginTimeout (default 2 minutes). The VERSION execs of a reload run on
-// the plugin's own lifetime context, not a caller's (a cancelled caller must
-// not mark networks invalid), bounded by 10 s each, and each plugin binary is
-// asked at most once per reload. Without a watcher, an operation that finds
+// Every plugin exec is bounded by the caller's context and by its verb's
+// timeout (DefaultTimeouts: ADD 5 minutes, DEL and CHECK 1 minute, GC 30 s,
+// STATUS and VERSION 10 s; WithTimeouts, WithNetworkTimeouts and
+// WithPluginTimeout change them). The VERSION execs of a reload run on the
+// plugin's own lifetime context, not a caller's (a cancelled caller must not
+// mark networks invalid), and each plugin binary is asked at most once per
+// reload. Without a watcher, an operation that finds
 // the directories changed waits for that reload, but only until its own
 // context ends. Shutdown stops the watcher goroutine, kills a VERSION exec in
 // flight, prevents further reloads, and may be called more than once.
@@ -290,7 +292,7 @@
 // class: ErrNotReady, ErrNoDefaultNetwork, ErrNetworkNotFound,
 // ErrInvalidPodNetwork, ErrAlreadyAttached, ErrPluginTimeout (also matches
 // context.DeadlineExceeded), ErrPluginNotFound, ErrInvalidPluginOutput,
-// ErrShutdown. Failures of a network attachment are *OpError, which names the
+// ErrPluginOutputTooLarge (also matches ErrInvalidPluginOutput), ErrShutdown. Failures of a network attachment are *OpError, which names the
 // operation, pod, sandbox, network and interface; through it, errors.As finds
 // the plugin's own *types.Error with its code. IsRetryable(err) reports CNI
 // error code 11 ("try again later").

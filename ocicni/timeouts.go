@@ -22,8 +22,7 @@ type Timeouts struct {
 // DefaultTimeouts returns the bounds in force unless an option changes
 // them: CRI-O's ADD 5 minutes, DEL 1 minute and GC 30 seconds, with CHECK
 // 1 minute, STATUS 10 seconds (Status answers a kubelet polling every few
-// seconds) and VERSION 30 seconds (a Go plugin's start on a large host
-// has taken seconds).
+// seconds) and VERSION 10 seconds (a reload waits for it).
 func DefaultTimeouts() Timeouts {
 	return Timeouts{
 		Add:     5 * time.Minute,
@@ -31,7 +30,7 @@ func DefaultTimeouts() Timeouts {
 		Check:   time.Minute,
 		Status:  10 * time.Second,
 		GC:      30 * time.Second,
-		Version: 30 * time.Second,
+		Version: 10 * time.Second,
 	}
 }
 

@@ -37,7 +37,7 @@ func TestTimeoutsResolve(t *testing.T) {
 		want pluginexec.Timeouts
 	}{
 		{"defaults", nil, pluginexec.Timeouts{ByVerb: m("ADD", 5*time.Minute, "DEL", time.Minute, "CHECK", time.Minute,
-			"STATUS", 10*time.Second, "GC", 30*time.Second, "VERSION", 30*time.Second)}},
+			"STATUS", 10*time.Second, "GC", 30*time.Second, "VERSION", 10*time.Second)}},
 		{"WithPluginTimeout", []Option{WithPluginTimeout(7 * time.Second)}, pluginexec.Timeouts{ByVerb: all(7 * time.Second)}},
 		{"WithPluginTimeout(0) removes every bound", []Option{WithPluginTimeout(0)}, pluginexec.Timeouts{ByVerb: all(-1)}},
 		{"WithTimeouts changes the verbs it names", []Option{WithPluginTimeout(time.Second), WithTimeouts(Timeouts{Add: time.Hour, GC: -1})},

@@ -42,7 +42,7 @@ type Config struct {
 // that only reloads take (a channel rather than a mutex so that a caller
 // can stop waiting for another's reload when its context ends); reloadSlot
 // is held across the VERSION execs of new plugin binaries, which are
-// bounded by versionTimeout and by Close. The watcher runs its reloads on
+// bounded by the runner's VERSION timeout and by Close. The watcher runs its reloads on
 // a goroutine of their own, one at a time, so that it keeps taking events
 // while one holds reloadSlot. lastScan and settleAt are written by the
 // reload holding reloadSlot and read without it. No lock of this package is
