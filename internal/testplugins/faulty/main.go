@@ -95,6 +95,9 @@ func main() {
 			time.Sleep(time.Hour)
 		}
 	}
+	if d := os.Getenv(chaosChildEnv); d != "" {
+		chaosChild(d)
+	}
 	cmd := os.Getenv("CNI_COMMAND")
 	stdin, _ := io.ReadAll(os.Stdin)
 	var conf netConf
@@ -106,6 +109,7 @@ func main() {
 		}
 		merge(&conf.control, c)
 	}
+	chaosFault(cmd, &conf)
 	if cmd != "VERSION" && conf.CommandLog != "" {
 		logCommand(conf.CommandLog, fmt.Sprintf("%s %s %s\n", cmd, os.Getenv("CNI_CONTAINERID"), os.Getenv("CNI_IFNAME")))
 	}
@@ -236,7 +240,9 @@ func act(cmd string, conf netConf) {
 			time.Sleep(time.Hour)
 		}
 	default:
-		fail(98, "unknown fault "+fault)
+		if !actChaos(cmd, conf, fault) {
+			fail(98, "unknown fault "+fault)
+		}
 	}
 }
 
