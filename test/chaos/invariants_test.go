@@ -22,13 +22,14 @@ type stats struct {
 	ops        map[string]int
 	faults     map[string]int
 	broken     map[string]int // violations per invariant
+	known      map[string]int // violations of invariants left out
 	violations []string       // the first few of each invariant
 	start      time.Time
 	stop       atomic.Bool
 }
 
 func newStats() *stats {
-	return &stats{ops: map[string]int{}, faults: map[string]int{}, broken: map[string]int{}, start: time.Now()}
+	return &stats{ops: map[string]int{}, faults: map[string]int{}, broken: map[string]int{}, known: map[string]int{}, start: time.Now()}
 }
 
 func (s *stats) op(name string)    { s.mu.Lock(); s.ops[name]++; s.mu.Unlock() }
@@ -68,8 +69,9 @@ func (s *stats) summary() string {
 	nOps, ops := count(s.ops)
 	nFaults, faults := count(s.faults)
 	nBroken, broken := count(s.broken)
-	return fmt.Sprintf("%d operations in %s (%s); %d faults injected (%s); %d violations (%s)",
-		nOps, time.Since(s.start).Round(time.Second), ops, nFaults, faults, nBroken, broken)
+	nKnown, known := count(s.known)
+	return fmt.Sprintf("%d operations in %s (%s); %d faults injected (%s); %d violations (%s); %d known, left out (%s)",
+		nOps, time.Since(s.start).Round(time.Second), ops, nFaults, faults, nBroken, broken, nKnown, known)
 }
 
 // violate records a broken invariant, unless OCICNI_CHAOS_SKIP names it.
@@ -77,6 +79,13 @@ func (s *stats) summary() string {
 // after 200 in all.
 func (w *world) violate(invariant, format string, args ...any) {
 	if w.k.skip[invariant] {
+		w.stats.mu.Lock()
+		w.stats.known[invariant]++
+		n := w.stats.known[invariant]
+		w.stats.mu.Unlock()
+		if n == 1 {
+			w.t.Logf("known (left out: %s %s): "+format, append([]any{invariant, openIssues[invariant]}, args...)...)
+		}
 		return
 	}
 	line := fmt.Sprintf("[%s] +%s %s", invariant, time.Since(w.stats.start).Round(time.Millisecond), fmt.Sprintf(format, args...))
@@ -104,6 +113,13 @@ func (w *world) violatePod(p *pod, invariant, format string, args ...any) {
 // and the firewall, that p holds what its state says; p is locked.
 func (w *world) checkPod(p *pod, invariant, when string) {
 	bad := false
+	// One broken invariant makes the pod's state unknown, so what follows
+	// from it is not reported again.
+	defer func() {
+		if bad {
+			p.state = dirty
+		}
+	}()
 	violate := func(invariant, format string, args ...any) {
 		if !bad {
 			bad = true

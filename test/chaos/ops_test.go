@@ -260,37 +260,6 @@ func (w *world) setup(p *pod, rng *rand.Rand, fault string) {
 	w.checkPod(p, "neighbour-untouched", "after its setup")
 }
 
-// collides reports whether one of p's attachments has the cache file
-// name of another sandbox's attachment: libcni keys its cache by
-// <network>-<sandbox>-<ifname>, so the library must refuse the second.
-func collides(p *pod) bool {
-	nets := p.nets
-	if len(nets) == 0 {
-		nets = []ocicni.NetAttachment{{Name: netNames[0]}}
-	}
-	ifnames, _ := ocicni.InterfaceNames(nets)
-	for i, n := range nets {
-		name := n.Name + "-" + p.id + "-" + ifnames[i]
-		for _, net := range netNames {
-			for _, o := range podIDs {
-				if o != p.id && strings.HasPrefix(name, net+"-"+o+"-") && strings.HasSuffix(name, "-"+ifnames[i]) &&
-					len(name) == len(net)+len(o)+len(ifnames[i])+2 {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-func names(nets []ocicni.NetAttachment) []string {
-	var out []string
-	for _, n := range nets {
-		out = append(out, n.Name)
-	}
-	return out
-}
-
 func (w *world) opTeardown(rng *rand.Rand) {
 	p := w.lockAny(rng)
 	if p == nil {

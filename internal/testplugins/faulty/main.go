@@ -16,7 +16,8 @@
 //	 "requireFile": "/var/lib/cni/results/net-id-eth0"}
 //
 // A key "COMMAND:network" applies to that network only and wins over a
-// plain "COMMAND". The fault names are listed in the switch of act. Every invocation other
+// plain "COMMAND". The fault names are listed in the switch of act and,
+// for those chaos.go adds, in actChaos. Every invocation other
 // than VERSION appends "<COMMAND> <CNI_CONTAINERID> <CNI_IFNAME>" to
 // commandLog, before acting, so tests can see that a hanging or crashing
 // call did start.
