@@ -54,7 +54,7 @@ type world struct {
 	hostAlias                   string // a named path to the runtime's own netns
 	pods                        []*pod
 	stats                       *stats
-	memBase                     int64
+	memBase                     atomic.Int64 // peak memory after start-up
 
 	rtMu    sync.Mutex // guards rt and retired
 	rt      *runtimeInst
@@ -139,7 +139,7 @@ func newWorld(t *testing.T, k knobs) *world {
 			}
 		}
 	})
-	w.memBase = peakRSS()
+	w.memBase.Store(peakRSS())
 	return w
 }
 
