@@ -59,7 +59,7 @@ func BenchmarkOverheadVsLibcni(b *testing.B) {
 	p, pod, binDir := benchEnv(b)
 	set := currentSet(p)
 	list := set.Default.List
-	rt := p.runtimeConf(&pod, "n", DefaultInterfaceName, 0)
+	rt := p.runtimeConf(&pod, "n", DefaultInterfaceName)
 	direct := libcni.NewCNIConfigWithCacheDir([]string{binDir}, b.TempDir(),
 		&invoke.DefaultExec{RawExec: &invoke.RawExec{Stderr: io.Discard}})
 	ctx := context.Background()

@@ -13,18 +13,18 @@ import (
 // working after the swap. The entry carries the step's structured fields
 // (pod, sandbox, network, interface, plugins) as well. GC's DELs are logged
 // as teardown's are.
-func (p *Plugin) logStep(ctx context.Context, op string, pod *PodNetwork, a *attachment) {
+func (p *Plugin) logStep(ctx context.Context, op step, pod *PodNetwork, a *attachment) {
 	if a.list == nil || len(a.list.Plugins) == 0 {
 		return
 	}
-	log := p.log.WithFields(pluginexec.LogFields(ctx)).WithField("op", op)
+	log := p.opts.logger.WithFields(pluginexec.LogFields(ctx)).WithField("op", string(op))
 	name, typ := fullPodName(pod, a), a.list.Plugins[0].Network.Type
 	switch op {
-	case "add":
+	case stepAdd:
 		log.Infof("Adding pod %s to CNI network %q (type=%s)", name, a.name, typ)
-	case "del", "gc":
+	case stepDel, stepGC:
 		log.Infof("Deleting pod %s from CNI network %q (type=%s)", name, a.name, typ)
-	case "status":
+	case stepStatus:
 		log.Infof("Checking pod %s for CNI network %s (type=%s)", name, a.name, typ)
 	}
 }

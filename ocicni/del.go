@@ -20,7 +20,7 @@ func (p *Plugin) del(ctx context.Context, a *attachment) error {
 	if err != nil && ctx.Err() == nil && a.net != nil && !bytes.Equal(a.net.List.Bytes, a.list.Bytes) {
 		curErr := p.cni.DelNetworkList(ctx, a.net.List, a.rt)
 		if curErr == nil {
-			p.log.WithFields(pluginexec.LogFields(ctx)).WithError(err).
+			p.opts.logger.WithFields(pluginexec.LogFields(ctx)).WithError(err).
 				Warn("DEL with the configuration cached at setup failed; DEL with the current configuration succeeded")
 			p.forget(ctx, a)
 			return nil
@@ -35,7 +35,7 @@ func (p *Plugin) del(ctx context.Context, a *attachment) error {
 	if !a.noCache {
 		p.tel.owedDel(ctx, a.name)
 		if rerr := p.store.KeepOwed(a.name, a.list, a.rt); rerr != nil {
-			p.log.WithFields(pluginexec.LogFields(ctx)).WithError(rerr).Error("cannot record the failed DEL; this attachment may leak")
+			p.opts.logger.WithFields(pluginexec.LogFields(ctx)).WithError(rerr).Error("cannot record the failed DEL; this attachment may leak")
 		}
 	}
 	return pluginexec.ContextError(ctx, err)
@@ -44,6 +44,6 @@ func (p *Plugin) del(ctx context.Context, a *attachment) error {
 // forget removes the entry of a, whose DEL succeeded, from the store.
 func (p *Plugin) forget(ctx context.Context, a *attachment) {
 	if err := p.store.Remove(a.name, a.rt.ContainerID, a.ifname); err != nil {
-		p.log.WithFields(pluginexec.LogFields(ctx)).WithError(err).Warn("DEL succeeded but its cache entry could not be removed")
+		p.opts.logger.WithFields(pluginexec.LogFields(ctx)).WithError(err).Warn("DEL succeeded but its cache entry could not be removed")
 	}
 }

@@ -64,7 +64,7 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 	}
 
 	for _, name := range p.store.Sweep() {
-		p.log.WithField("file", name).Info("removed a half-written attachment record left by a process that died")
+		p.opts.logger.WithField("file", name).Info("removed a half-written attachment record left by a process that died")
 	}
 	entries, err := p.store.All()
 	if err != nil {
@@ -77,7 +77,7 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 	errs := p.collectStale(ctx, set, p.staleSandboxes(set, entries, valid), valid)
 
 	deferred := func() {
-		p.log.WithField("hold_back", p.opts.gcHoldBack.String()).Info("GC: pod operations still in flight; letting new ones through, the GC verb waits until none is in flight")
+		p.opts.logger.WithField("hold_back", p.opts.gcHoldBack.String()).Info("GC: pod operations still in flight; letting new ones through, the GC verb waits until none is in flight")
 	}
 	if err := p.gc.lock(ctx, p.opts.gcHoldBack, deferred); err != nil {
 		return errors.Join(append(errs, fmt.Errorf("waiting for in-flight pod operations before the GC verb: %w", err))...)
@@ -168,7 +168,7 @@ func (p *Plugin) staleSandboxes(set *netconf.Set, entries []*attachstore.Entry, 
 			if len(splits) != 1 {
 				unresolved[e.File] = true
 				if !p.gcUnresolved[e.File] {
-					p.log.WithFields(logrus.Fields{"cache_file": e.File, "error": e.Err, "readings": len(splits)}).
+					p.opts.logger.WithFields(logrus.Fields{"cache_file": e.File, "error": e.Err, "readings": len(splits)}).
 						Warn("GC: cannot tell which network a corrupt cache file belongs to; leaving it")
 				}
 				continue
@@ -242,9 +242,9 @@ func (p *Plugin) collectSandbox(ctx context.Context, set *netconf.Set, id string
 	var atts []*attachment
 	var errs []error
 	for i, e := range entries {
-		a := p.fromCache(p.log, set, pod, e, i)
+		a := p.fromCache(p.opts.logger, set, pod, e, i)
 		if a.list == nil {
-			errs = append(errs, &OpError{Op: "gc", Pod: id, ID: id, Network: e.Network, Ifname: e.Ifname,
+			errs = append(errs, &OpError{Op: string(stepGC), Pod: id, ID: id, Network: e.Network, Ifname: e.Ifname,
 				Err: fmt.Errorf("%w: cache entry %s is unusable (%v) and the network is no longer configured", ErrNetworkNotFound, e.File, e.Err)})
 			continue
 		}
@@ -255,7 +255,7 @@ func (p *Plugin) collectSandbox(ctx context.Context, set *netconf.Set, id string
 	}
 	// No caller waits on these DELs, so their plugins run at a lower CPU
 	// priority than those of the pods being set up meanwhile.
-	if _, err := p.forEachNetwork(pluginexec.WithBackground(ctx), pod, "gc", atts, reverseKeepGoing, p.del); err != nil {
+	if err := p.forEachNetwork(pluginexec.WithBackground(ctx), pod, stepGC, atts, reverseKeepGoing, p.del); err != nil {
 		if j, ok := err.(interface{ Unwrap() []error }); ok {
 			return append(errs, j.Unwrap()...)
 		}

@@ -10,6 +10,22 @@ import (
 	"github.com/netplumb/ocicni/internal/pluginexec"
 )
 
+// step names what forEachNetwork does to each attachment. Its value is the
+// OpError's Op, the network span's name and the log's "op" field.
+type step string
+
+const (
+	stepAdd    step = "add"
+	stepDel    step = "del"
+	stepStatus step = "status"
+	stepGC     step = "gc" // GC's DEL of a stale sandbox
+)
+
+// parallel reports whether the step may run a pod's networks at once under
+// WithParallelNetworks: ADDs and DELs may, a status reports in attach
+// order and stops at the first failure.
+func (s step) parallel() bool { return s != stepStatus }
+
 // loopMode says how forEachNetwork walks a pod's attachments.
 type loopMode int
 
@@ -26,15 +42,13 @@ const (
 // forEachNetwork is the one loop over a pod's attachments shared by setup,
 // rollback, teardown, status and GC. It runs fn on each attachment with the
 // attachment's log fields in ctx and wraps every failure in an *OpError
-// naming op. It returns how many attachments it visited. With
-// WithParallelNetworks, the ADDs and DELs of one call run concurrently;
-// errors then come out as the serial walk would report them: the first
-// failure in attach order for forwardStopAtFirst (every attachment was
-// started, so every one counts as visited), all of them in reverse attach
-// order for reverseKeepGoing.
-func (p *Plugin) forEachNetwork(ctx context.Context, pod *PodNetwork, op string, atts []*attachment,
+// naming op. With WithParallelNetworks, the ADDs and DELs of one call run
+// concurrently; errors then come out as the serial walk would report them:
+// the first failure in attach order for forwardStopAtFirst, all of them in
+// reverse attach order for reverseKeepGoing.
+func (p *Plugin) forEachNetwork(ctx context.Context, pod *PodNetwork, op step, atts []*attachment,
 	mode loopMode, fn func(context.Context, *attachment) error,
-) (int, error) {
+) error {
 	one := func(a *attachment) error {
 		nctx, span := p.tel.startNetwork(ctx, op, a)
 		nctx = pluginexec.WithLogFields(nctx, attachFields(pod, a))
@@ -44,29 +58,27 @@ func (p *Plugin) forEachNetwork(ctx context.Context, pod *PodNetwork, op string,
 		if err == nil {
 			return nil
 		}
-		return &OpError{Op: op, Pod: podName(pod), ID: pod.ID, Network: a.name, Ifname: a.ifname, Err: err}
+		return &OpError{Op: string(op), Pod: podName(pod), ID: pod.ID, Network: a.name, Ifname: a.ifname, Err: err}
 	}
-	if p.opts.parallelNetworks && op != "status" && len(atts) > 1 {
-		return len(atts), joinInMode(mode, runAll(atts, one))
+	if p.opts.parallelNetworks && op.parallel() && len(atts) > 1 {
+		return joinInMode(mode, runAll(atts, one))
 	}
 	var errs []error
-	visited := 0
 	for i := range atts {
 		a := atts[i]
 		if mode == reverseKeepGoing {
 			a = atts[len(atts)-1-i]
 		}
-		visited++
 		err := one(a)
 		if err == nil {
 			continue
 		}
 		if mode == forwardStopAtFirst {
-			return visited, err
+			return err
 		}
 		errs = append(errs, err)
 	}
-	return visited, errors.Join(errs...)
+	return errors.Join(errs...)
 }
 
 // runAll runs fn on every attachment at once and returns the errors by

@@ -1,7 +1,6 @@
 package ocicni
 
 import (
-	"context"
 	"fmt"
 	"os"
 
@@ -57,7 +56,7 @@ func (p *Plugin) planSetup(set *netconf.Set, pod *PodNetwork) ([]*attachment, er
 		}
 		atts[i] = &attachment{
 			name: r.Name, ifname: ifnames[i], pos: i, net: n, list: n.List,
-			rt: p.runtimeConf(pod, r.Name, ifnames[i], int64(i)),
+			rt: p.runtimeConf(pod, r.Name, ifnames[i]),
 		}
 	}
 	return atts, nil
@@ -69,12 +68,12 @@ func (p *Plugin) planSetup(set *netconf.Set, pod *PodNetwork) ([]*attachment, er
 // time; only where no usable cache entry exists does it fall back to the
 // current configuration. Attachments for which neither exists have a nil
 // list.
-func (p *Plugin) planExisting(ctx context.Context, set *netconf.Set, pod *PodNetwork) ([]*attachment, error) {
+func (p *Plugin) planExisting(set *netconf.Set, pod *PodNetwork) ([]*attachment, error) {
 	entries, err := p.store.Sandbox(pod.ID, attachstore.Hints{Networks: namesOf(set)})
 	if err != nil {
 		return nil, err
 	}
-	log := p.log.WithFields(podFields(pod))
+	log := p.opts.logger.WithFields(podFields(pod))
 	var atts []*attachment
 	if len(pod.Networks) == 0 {
 		for i, e := range entries {
@@ -92,7 +91,7 @@ func (p *Plugin) planExisting(ctx context.Context, set *netconf.Set, pod *PodNet
 			atts = append(atts, p.fromCache(log, set, pod, found[i], i))
 			continue
 		}
-		a := &attachment{name: r.Name, ifname: ifnames[i], pos: i, rt: p.runtimeConf(pod, r.Name, ifnames[i], int64(i)), noCache: true}
+		a := &attachment{name: r.Name, ifname: ifnames[i], pos: i, rt: p.runtimeConf(pod, r.Name, ifnames[i]), noCache: true}
 		if n := set.Lookup(r.Name); n != nil {
 			a.net, a.list = n, n.List
 		}
@@ -133,13 +132,13 @@ func (p *Plugin) fromCache(log logrus.FieldLogger, set *netconf.Set, pod *PodNet
 	list, err := e.ConfigList()
 	if err == nil {
 		a.list = list
-		a.rt = p.runtimeConf(pod, e.Network, e.Ifname, int64(pos))
+		a.rt = p.runtimeConf(pod, e.Network, e.Ifname)
 		a.rt.Args, a.rt.CapabilityArgs = e.Args, e.Caps
 		a.rt.NetNS = pickNetNS(pod.NetNS, e.NetNS)
 		return a
 	}
 	l := log.WithFields(logrus.Fields{"network": e.Network, "ifname": e.Ifname, "cache_file": e.File, "error": err})
-	a.rt = p.runtimeConf(pod, e.Network, e.Ifname, int64(pos))
+	a.rt = p.runtimeConf(pod, e.Network, e.Ifname)
 	if a.net != nil {
 		l.Warn("cached configuration unusable; falling back to the current configuration of the network")
 		a.list = a.net.List

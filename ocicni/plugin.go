@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/containernetworking/cni/libcni"
-	"github.com/sirupsen/logrus"
 
 	"github.com/netplumb/ocicni/internal/attachstore"
 	"github.com/netplumb/ocicni/internal/netconf"
@@ -35,7 +34,6 @@ type Plugin struct {
 	// Every wait honours the caller's context. No other lock is held
 	// across a plugin exec.
 	opts options
-	log  logrus.FieldLogger
 	exec *pluginexec.Runner
 	cni  *libcni.CNIConfig
 	conf *netconf.Source
@@ -67,7 +65,6 @@ func New(opts ...Option) (*Plugin, error) {
 	}
 	p := &Plugin{
 		opts:  o,
-		log:   o.logger,
 		pods:  newPodLocks(),
 		store: attachstore.New(o.cacheDir),
 		gcRun: make(chan struct{}, 1),

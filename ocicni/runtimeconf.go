@@ -4,13 +4,12 @@ import (
 	"strings"
 
 	"github.com/containernetworking/cni/libcni"
-
-	"github.com/netplumb/ocicni/internal/attachstore"
 )
 
-// runtimeConf builds the libcni arguments of one attachment.
-// order is recorded under attachstore.OrderKey; it matters only for an ADD.
-func (p *Plugin) runtimeConf(pod *PodNetwork, netName, ifname string, order int64) *libcni.RuntimeConf {
+// runtimeConf builds the libcni arguments of one attachment. The attach
+// order (attachstore.OrderKey) is not among them: only a setup records one,
+// and it takes it under the pod lock.
+func (p *Plugin) runtimeConf(pod *PodNetwork, netName, ifname string) *libcni.RuntimeConf {
 	rc := pod.RuntimeConfig[netName]
 	var args [][2]string
 	if p.opts.kubernetesArgs {
@@ -33,7 +32,7 @@ func (p *Plugin) runtimeConf(pod *PodNetwork, netName, ifname string, order int6
 		args = append([][2]string{{"IgnoreUnknown", "1"}}, args...)
 	}
 
-	caps := map[string]any{attachstore.OrderKey: order}
+	caps := map[string]any{}
 	if len(rc.PortMappings) > 0 {
 		pms := make([]PortMapping, len(rc.PortMappings))
 		for i, pm := range rc.PortMappings {

@@ -59,7 +59,7 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []N
 	loDone := make(chan error, 1)
 	go func() { loDone <- bringUpLoopback(pod.NetNS) }()
 	results := make([]NetResult, len(atts))
-	n, err := p.forEachNetwork(ctx, &pod, "add", atts, forwardStopAtFirst, func(ctx context.Context, a *attachment) error {
+	err = p.forEachNetwork(ctx, &pod, stepAdd, atts, forwardStopAtFirst, func(ctx context.Context, a *attachment) error {
 		// The record is written while the first plugin's process starts:
 		// the gate hands the plugin its configuration only once the record
 		// is on disk, so the fsyncs cost no latency and no plugin acts
@@ -84,7 +84,7 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []N
 		return results, nil
 	}
 	var started []*attachment
-	for _, a := range atts[:n] {
+	for _, a := range atts {
 		if a.started {
 			started = append(started, a)
 		}
@@ -103,9 +103,9 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []N
 func (p *Plugin) rollback(ctx context.Context, pod *PodNetwork, atts []*attachment) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
 	defer cancel()
-	_, err := p.forEachNetwork(rctx, pod, "del", atts, reverseKeepGoing, p.del)
+	err := p.forEachNetwork(rctx, pod, stepDel, atts, reverseKeepGoing, p.del)
 	if err != nil {
-		p.log.WithFields(podFields(pod)).WithError(err).Error("rollback of failed pod network setup failed")
+		p.opts.logger.WithFields(podFields(pod)).WithError(err).Error("rollback of failed pod network setup failed")
 	}
 	return err
 }

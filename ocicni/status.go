@@ -39,7 +39,7 @@ func (p *Plugin) GetPodNetworkStatusWithContext(ctx context.Context, pod PodNetw
 		return nil, err
 	}
 	defer unlock()
-	atts, err := p.planExisting(ctx, set, &pod)
+	atts, err := p.planExisting(set, &pod)
 	if err != nil {
 		return nil, err
 	}
@@ -54,10 +54,10 @@ func (p *Plugin) GetPodNetworkStatusWithContext(ctx context.Context, pod PodNetw
 		}
 		n := set.Default
 		atts = []*attachment{{name: n.Name, ifname: DefaultInterfaceName, net: n, list: n.List,
-			rt: p.runtimeConf(&pod, n.Name, DefaultInterfaceName, 0), noCache: true}}
+			rt: p.runtimeConf(&pod, n.Name, DefaultInterfaceName), noCache: true}}
 	}
 	results := make([]NetResult, 0, len(atts))
-	_, err = p.forEachNetwork(ctx, &pod, "status", atts, forwardStopAtFirst, func(ctx context.Context, a *attachment) error {
+	err = p.forEachNetwork(ctx, &pod, stepStatus, atts, forwardStopAtFirst, func(ctx context.Context, a *attachment) error {
 		res, err := p.attachmentStatus(ctx, &pod, a)
 		if err != nil {
 			return err
@@ -80,7 +80,7 @@ func (p *Plugin) attachmentStatus(ctx context.Context, pod *PodNetwork, a *attac
 	}
 	cached, err := p.cni.GetNetworkListCachedResult(a.list, a.rt)
 	if err != nil {
-		p.log.WithFields(pluginexec.LogFields(ctx)).WithError(err).Warn("cached result unreadable; reading addresses from the pod's netns")
+		p.opts.logger.WithFields(pluginexec.LogFields(ctx)).WithError(err).Warn("cached result unreadable; reading addresses from the pod's netns")
 		cached = nil
 	}
 	// disableCheck is honoured from the configuration cached at ADD and

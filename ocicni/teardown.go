@@ -34,7 +34,7 @@ func (p *Plugin) TearDownPodWithContext(ctx context.Context, pod PodNetwork) (er
 		return err
 	}
 	defer unlock()
-	atts, err := p.planExisting(ctx, set, &pod)
+	atts, err := p.planExisting(set, &pod)
 	if err != nil {
 		return err
 	}
@@ -45,10 +45,10 @@ func (p *Plugin) TearDownPodWithContext(ctx context.Context, pod PodNetwork) (er
 		// of something never added succeeds.
 		n := set.Default
 		atts = []*attachment{{name: n.Name, ifname: DefaultInterfaceName, net: n, list: n.List,
-			rt: p.runtimeConf(&pod, n.Name, DefaultInterfaceName, 0), noCache: true}}
+			rt: p.runtimeConf(&pod, n.Name, DefaultInterfaceName), noCache: true}}
 	}
-	_, err = p.forEachNetwork(ctx, &pod, "del", atts, reverseKeepGoing, func(ctx context.Context, a *attachment) error {
-		log := p.log.WithFields(pluginexec.LogFields(ctx))
+	err = p.forEachNetwork(ctx, &pod, stepDel, atts, reverseKeepGoing, func(ctx context.Context, a *attachment) error {
+		log := p.opts.logger.WithFields(pluginexec.LogFields(ctx))
 		if a.list == nil {
 			log.Warn("nothing cached and network not configured; nothing to tear down")
 			return nil

@@ -144,13 +144,13 @@ func (t *telemetry) startOp(ctx context.Context, op string, pod *PodNetwork, ext
 
 // startNetwork opens the span of one network's step (add, del, status or
 // gc) of a pod operation.
-func (t *telemetry) startNetwork(ctx context.Context, step string, a *attachment) (context.Context, *span) {
-	ctx, s := t.tracer.Start(ctx, "ocicni.network "+step)
+func (t *telemetry) startNetwork(ctx context.Context, st step, a *attachment) (context.Context, *span) {
+	ctx, s := t.tracer.Start(ctx, "ocicni.network "+string(st))
 	if s.IsRecording() {
-		s.SetAttributes(attrStep.String(step), pluginexec.AttrNetwork.String(a.name), pluginexec.AttrIfname.String(a.ifname))
+		s.SetAttributes(attrStep.String(string(st)), pluginexec.AttrNetwork.String(a.name), pluginexec.AttrIfname.String(a.ifname))
 	}
 	return ctx, &span{span: s, ctx: ctx, start: time.Now(), duration: t.netDuration, metered: t.exec.Metered,
-		attrs: []attribute.KeyValue{attrStep.String(step), pluginexec.AttrNetwork.String(a.name)}}
+		attrs: []attribute.KeyValue{attrStep.String(string(st)), pluginexec.AttrNetwork.String(a.name)}}
 }
 
 // end closes the span with err's verdict and records its duration.
