@@ -56,6 +56,7 @@ type options struct {
 	gcHoldBack       time.Duration
 	parallelNetworks bool
 	execLimit        int // plugin execs at once; 0 is no bound
+	pluginProcs      int // GOMAXPROCS for plugins; 0 leaves it alone
 	tracerProvider   trace.TracerProvider
 	meterProvider    metric.MeterProvider
 

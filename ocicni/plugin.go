@@ -76,7 +76,7 @@ func New(opts ...Option) (*Plugin, error) {
 	}
 	p.tel = tel
 	p.exec = pluginexec.New(pluginexec.Config{Inner: o.exec, Timeouts: o.execTimeouts(), Log: o.logger, EnvKeys: o.envKeys, Telemetry: tel.exec,
-		Admission: pluginexec.NewAdmission(o.execLimit)})
+		Admission: pluginexec.NewAdmission(o.execLimit), GOMAXPROCS: o.pluginProcs})
 	p.cni = libcni.NewCNIConfigWithCacheDir(o.binDirs, o.cacheDir, p.exec)
 	p.conf = netconf.Open(netconf.Config{
 		ConfDir: o.confDir, BinDirs: o.binDirs, DefaultNetwork: o.defaultNetwork,

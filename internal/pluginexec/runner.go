@@ -30,6 +30,7 @@ type Runner struct {
 	env      envFilter
 	tel      Telemetry
 	admit    *Admission
+	procs    int
 }
 
 var _ invoke.Exec = (*Runner)(nil)
@@ -48,6 +49,8 @@ type Config struct {
 	EnvKeys []string
 	// Telemetry receives a span and a duration for every exec.
 	Telemetry Telemetry
+	// GOMAXPROCS, when above 0, is set in every plugin's environment.
+	GOMAXPROCS int
 	// Admission, when not nil, bounds the execs that run at once; the
 	// wait for a slot comes before the exec's span and deadline.
 	Admission *Admission
@@ -59,7 +62,7 @@ func New(cfg Config) *Runner {
 	if log == nil {
 		log = logrus.New()
 	}
-	return &Runner{inner: cfg.Inner, timeouts: cfg.Timeouts, log: log, env: newEnvFilter(cfg.EnvKeys), tel: cfg.Telemetry.orNoop(), admit: cfg.Admission}
+	return &Runner{inner: cfg.Inner, timeouts: cfg.Timeouts, log: log, env: newEnvFilter(cfg.EnvKeys), tel: cfg.Telemetry.orNoop(), admit: cfg.Admission, procs: cfg.GOMAXPROCS}
 }
 
 // ExecPlugin runs one plugin and returns its stdout. When ctx ends first
@@ -88,7 +91,7 @@ func (r *Runner) exec(ctx context.Context, name, cmd, pluginPath string, stdinDa
 		defer cancel()
 	}
 	log := r.log.WithFields(LogFields(ctx)).WithFields(logrus.Fields{"plugin": name, "command": cmd})
-	environ = withTraceContext(ctx, r.env.apply(environ))
+	environ = withTraceContext(ctx, withGOMAXPROCS(r.env.apply(environ), r.procs))
 
 	gate := gateFor(ctx, cmd)
 	var out []byte

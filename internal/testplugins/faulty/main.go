@@ -29,6 +29,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -56,6 +57,9 @@ type control struct {
 	// NiceLog, when set, gets a line "<COMMAND> <niceness>" per call, so a
 	// test can see at what CPU priority the plugin was run.
 	NiceLog string `json:"niceLog"`
+	// ProcsLog, when set, gets a line "<COMMAND> <GOMAXPROCS>" per call:
+	// the processors the plugin's Go runtime started with.
+	ProcsLog string `json:"procsLog"`
 	// CrowdDir, CrowdTarget and CrowdLog drive the "crowd" fault; see
 	// crowd.go.
 	CrowdDir    string `json:"crowdDir"`
@@ -114,6 +118,9 @@ func main() {
 	if cmd != "VERSION" && conf.CommandLog != "" {
 		logCommand(conf.CommandLog, fmt.Sprintf("%s %s %s\n", cmd, os.Getenv("CNI_CONTAINERID"), os.Getenv("CNI_IFNAME")))
 	}
+	if cmd != "VERSION" && conf.ProcsLog != "" {
+		logCommand(conf.ProcsLog, fmt.Sprintf("%s %d\n", cmd, runtime.GOMAXPROCS(0)))
+	}
 	if cmd != "VERSION" && conf.NiceLog != "" {
 		logCommand(conf.NiceLog, fmt.Sprintf("%s %s\n", cmd, niceness()))
 	}
@@ -152,6 +159,9 @@ func merge(dst *control, src control) {
 	}
 	if src.NiceLog != "" {
 		dst.NiceLog = src.NiceLog
+	}
+	if src.ProcsLog != "" {
+		dst.ProcsLog = src.ProcsLog
 	}
 	if src.CrowdDir != "" {
 		dst.CrowdDir, dst.CrowdTarget, dst.CrowdLog = src.CrowdDir, src.CrowdTarget, src.CrowdLog
