@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -85,5 +86,43 @@ func TestSetUpDeadlineKillsPluginProcessGroupBeforeRollback(t *testing.T) {
 	}
 	if got := e.cacheFiles(); len(got) != 0 {
 		t.Fatalf("cache after the rolled-back setup = %v", got)
+	}
+}
+
+// A plugin whose ADD and DEL succeed but leave a daemon holding their
+// stdout and stderr: the setup is kept and the teardown succeeds, leaving
+// nothing cached. Before, each call waited 10 s and failed with "WaitDelay
+// expired", so the setup was rolled back and the sandbox could never be
+// torn down.
+func TestPodOperationsSurvivePluginLeavingDaemon(t *testing.T) {
+	e := newFaultEnv(t)
+	log := e.logFile("faulty.log")
+	pidFile := filepath.Join(t.TempDir(), "child.pid")
+	e.writeList("10-net.conflist", "net1", "1.0.0", nil,
+		faultyPlugin(log, map[string]string{"ADD": "leave-child", "DEL": "leave-child"}, "childPidFile", pidFile, "childSession", true))
+	p := e.plugin(WithWatch(false))
+	killChild := func() {
+		if data, err := os.ReadFile(pidFile); err == nil {
+			if pid, err := strconv.Atoi(string(data)); err == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+		_ = os.Remove(pidFile)
+	}
+	t.Cleanup(killChild)
+
+	pod := webPod(t, "sb1")
+	if _, err := p.SetUpPod(pod); err != nil {
+		t.Fatalf("setup: %v", err)
+	}
+	killChild()
+	if err := p.TearDownPod(pod); err != nil {
+		t.Fatalf("teardown: %v", err)
+	}
+	if got := faultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+		t.Fatalf("plugin saw %v, want one ADD and one DEL", got)
+	}
+	if got := e.cacheFiles(); len(got) != 0 {
+		t.Fatalf("cache after teardown = %v", got)
 	}
 }
