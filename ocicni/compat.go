@@ -33,6 +33,9 @@ type (
 	NetworkInfo = types.NetworkInfo
 	// SkippedFile names a configuration file that was not loaded, and why.
 	SkippedFile = types.SkippedFile
+	// Readiness is what the background STATUS poll last learnt of the
+	// default network.
+	Readiness = types.Readiness
 )
 
 const (

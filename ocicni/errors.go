@@ -41,6 +41,11 @@ var (
 	ErrNotAttached = types.ErrNotAttached
 	// ErrShutdown: the plugin was shut down before the call.
 	ErrShutdown = types.ErrShutdown
+	// ErrNetworkUnavailable: the default network's STATUS answered code 50.
+	ErrNetworkUnavailable = types.ErrNetworkUnavailable
+	// ErrLimitedConnectivity: the default network's STATUS answered code
+	// 51; running pods may have limited connectivity.
+	ErrLimitedConnectivity = types.ErrLimitedConnectivity
 )
 
 // IsRetryable reports whether err carries a CNI error with code 11 ("try

@@ -189,8 +189,9 @@ func ExampleOpError() {
 	}
 }
 
-// A plugin's answer to the CNI STATUS verb (cniVersion 1.1.0) reaches the
-// caller of Status with its code, as errors from pod operations do.
+// A plugin's answer to the CNI STATUS verb (cniVersion 1.1.0), asked in
+// the background, reaches the caller of Status with its code, as errors
+// from pod operations do; code 50 also matches ErrNetworkUnavailable.
 func ExamplePlugin_StatusWithContext() {
 	confDir, cleanup := tempDir()
 	defer cleanup()
@@ -209,8 +210,10 @@ func ExamplePlugin_StatusWithContext() {
 	if errors.Is(err, ocicni.ErrNotReady) && errors.As(err, &cniErr) {
 		fmt.Printf("not ready, plugin says %d: %s\n", cniErr.Code, cniErr.Msg)
 	}
+	fmt.Println(errors.Is(err, ocicni.ErrNetworkUnavailable))
 	// Output:
 	// not ready, plugin says 50: no IP addresses left
+	// true
 }
 
 // A readiness error says what an operator should fix, and matches the

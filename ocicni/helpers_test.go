@@ -54,7 +54,10 @@ func newEnv(t *testing.T, plugins ...string) *env {
 // plugin builds a Plugin on the env, shut down when the test ends.
 func (e *env) plugin(opts ...Option) *Plugin {
 	e.t.Helper()
-	base := []Option{WithConfDir(e.confDir), WithBinDirs(e.binDir), WithCacheDir(e.cache), WithLogger(e.logger)}
+	// STATUS is asked on load and on change only, so plugin command logs
+	// do not depend on how long a test runs; tests of the interval ask for
+	// one.
+	base := []Option{WithConfDir(e.confDir), WithBinDirs(e.binDir), WithCacheDir(e.cache), WithLogger(e.logger), WithStatusInterval(0)}
 	p, err := New(append(base, opts...)...)
 	if err != nil {
 		e.t.Fatal(err)
@@ -528,4 +531,48 @@ func waitScanSettled(t *testing.T, p *Plugin) {
 // whose noop plugins share one debug file, which concurrent calls corrupt.
 func serialGC() Option {
 	return func(o *options) { o.gcWorkers = 1 }
+}
+
+// waitAnswered waits until the default network's STATUS has answered
+// once, so Status reports the plugins' word rather than "not answered yet".
+func waitAnswered(t *testing.T, p *Plugin) {
+	t.Helper()
+	testutil.Eventually(t, waitFor, func() bool {
+		for _, n := range p.Networks().Networks {
+			if n.Default && n.Readiness != nil && !n.Readiness.Pending {
+				return true
+			}
+		}
+		return false
+	}, "the default network's STATUS never answered")
+}
+
+// withoutStatus drops the STATUS calls of the background readiness poll
+// from a command log, for tests about the other verbs.
+func withoutStatus(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "STATUS") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// repolled has the plugin take in a rewritten default network and waits
+// for the STATUS its change prompts to answer, so that STATUS does not run
+// alongside what the test does next (the noop plugin rewrites its command
+// log whole on every call, and of two calls at once one entry is lost).
+func repolled(t *testing.T, p *Plugin) {
+	t.Helper()
+	since := time.Now()
+	p.Networks()
+	testutil.Eventually(t, waitFor, func() bool {
+		for _, n := range p.Networks().Networks {
+			if n.Default && n.Readiness != nil && n.Readiness.Checked.After(since) {
+				return true
+			}
+		}
+		return false
+	}, "the rewritten default network's STATUS never answered")
 }

@@ -59,6 +59,7 @@ type options struct {
 	pluginProcs      int // GOMAXPROCS for plugins; 0 leaves it alone
 	tracerProvider   trace.TracerProvider
 	meterProvider    metric.MeterProvider
+	readiness        readinessOptions
 
 	// newFSWatcher creates the inotify watcher. It is a field so tests can
 	// hold on to the watcher and feed its error channel; nothing else sets

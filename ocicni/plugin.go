@@ -2,6 +2,7 @@ package ocicni
 
 import (
 	"context"
+	"time"
 
 	"github.com/containernetworking/cni/libcni"
 
@@ -33,11 +34,12 @@ type Plugin struct {
 	// wait for gc holds new readers back for a bounded time only.
 	// Every wait honours the caller's context. No other lock is held
 	// across a plugin exec.
-	opts options
-	exec *pluginexec.Runner
-	cni  *libcni.CNIConfig
-	conf *netconf.Source
-	tel  *telemetry
+	opts  options
+	exec  *pluginexec.Runner
+	cni   *libcni.CNIConfig
+	conf  *netconf.Source
+	ready *readiness
+	tel   *telemetry
 
 	store *attachstore.Store
 	pods  *podLocks
@@ -87,6 +89,7 @@ func New(opts ...Option) (*Plugin, error) {
 		p.Shutdown()
 		return nil, err
 	}
+	p.ready = startReadiness(p.conf, p.chainStatus, o.logger, o.readiness)
 	return p, nil
 }
 
@@ -104,11 +107,22 @@ func (p *Plugin) GetDefaultNetworkName() string {
 
 // Networks returns a view of the loaded configuration: every network with
 // its file, version and plugin types, the default, and every skipped file
-// with the reason. Its Changed channel closes when the view goes stale. It
-// encodes to JSON.
+// with the reason. The default network's entry carries its Readiness as of
+// the call (where its version has STATUS). Its Changed channel closes when
+// the configuration view goes stale; readiness changes do not close it
+// (WaitReady waits for those). It encodes to JSON.
 func (p *Plugin) Networks() NetworkSet {
 	set, _ := p.conf.Current(context.Background())
-	return set.Info()
+	info := set.Info()
+	if d := set.Default; d != nil && hasStatusVerb(d.List) {
+		v := p.ready.view(d.Name, time.Now())
+		for i := range info.Networks {
+			if info.Networks[i].Default {
+				info.Networks[i].Readiness = &v
+			}
+		}
+	}
+	return info
 }
 
 // Shutdown stops the watcher and waits for its goroutine. Operations in
@@ -118,6 +132,9 @@ func (p *Plugin) Networks() NetworkSet {
 // called more than once.
 func (p *Plugin) Shutdown() error {
 	p.conf.Close()
+	if p.ready != nil {
+		p.ready.stop()
+	}
 	p.tel.close()
 	return nil
 }

@@ -19,9 +19,15 @@ func (p *Plugin) Status() error {
 }
 
 // StatusWithContext returns nil when the default network is loaded, every
-// plugin binary of its chain is present, and (for cniVersion 1.1.0) the
-// plugins' STATUS verb reports ready. Otherwise the error matches
-// ErrNotReady and says what an operator should fix.
+// plugin binary of its chain is present, and (for cniVersion 1.1.0 on) its
+// plugins' STATUS, asked in the background, last said ready, or failed less
+// than the grace period (WithStatusGracePeriod) after a success. Otherwise
+// the error matches ErrNotReady and says what an operator should fix; a
+// STATUS failure also matches ErrNetworkUnavailable (code 50) or
+// ErrLimitedConnectivity (code 51), and errors.As finds the plugin's
+// *types.Error. It never runs a plugin, so it answers at once even while a
+// plugin's STATUS hangs; a default network whose STATUS has not answered
+// yet is not ready.
 func (p *Plugin) StatusWithContext(ctx context.Context) (err error) {
 	ctx, span := p.tel.startOp(ctx, "ready", nil)
 	defer span.endOp(&err)
@@ -29,11 +35,11 @@ func (p *Plugin) StatusWithContext(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrNotReady, err)
 	}
-	return p.statusOf(ctx, set)
+	return p.statusOf(set)
 }
 
 // statusOf is StatusWithContext for one snapshot.
-func (p *Plugin) statusOf(ctx context.Context, set *netconf.Set) error {
+func (p *Plugin) statusOf(set *netconf.Set) error {
 	if set.Default == nil {
 		return notReadyError(set)
 	}
@@ -42,8 +48,11 @@ func (p *Plugin) statusOf(ctx context.Context, set *netconf.Set) error {
 			return fmt.Errorf("%w: default network %q: %w", ErrNotReady, set.Default.Name, err)
 		}
 	}
-	if err := p.chainStatus(ctx, set.Default.List); err != nil {
-		return fmt.Errorf("%w: default network %q: plugin STATUS: %w", ErrNotReady, set.Default.Name, pluginexec.ContextError(ctx, err))
+	if !hasStatusVerb(set.Default.List) {
+		return nil
+	}
+	if v := p.ready.view(set.Default.Name, time.Now()); !v.Ready {
+		return v.Err
 	}
 	return nil
 }
@@ -136,20 +145,22 @@ func loadedNames(set *netconf.Set) string {
 
 // WaitReady blocks until Status returns nil, ctx ends (the error then
 // matches ctx.Err() and ErrNotReady), or the plugin is shut down (the error
-// matches ErrShutdown, also when Shutdown came before the call). While
-// watching it wakes on every configuration change; otherwise, and to re-ask
-// the plugins' STATUS, it checks again every second.
+// matches ErrShutdown, also when Shutdown came before the call). It wakes
+// on every configuration change and every background STATUS answer, and
+// checks again every second for what nothing announces (a plugin binary
+// removed while the directories are not watched).
 func (p *Plugin) WaitReady(ctx context.Context) error {
 	const retry = time.Second
 	for {
-		// One snapshot serves both the verdict and the channel to wait on,
-		// so a change between the two cannot be missed, and the
-		// directories are scanned once per round, not twice.
+		// One snapshot and one answer channel, both taken before the
+		// verdict, serve the wait: a change between the two cannot be
+		// missed, and the directories are scanned once per round.
+		answered := p.ready.changes()
 		set, err := p.conf.Current(ctx)
 		if err != nil {
 			err = fmt.Errorf("%w: %w", ErrNotReady, err)
 		} else {
-			err = p.statusOf(ctx, set)
+			err = p.statusOf(set)
 		}
 		select {
 		case <-p.conf.Done():
@@ -171,6 +182,8 @@ func (p *Plugin) WaitReady(ctx context.Context) error {
 			t.Stop()
 			return fmt.Errorf("%w: %w", ErrShutdown, err)
 		case <-set.Changed():
+			t.Stop()
+		case <-answered:
 			t.Stop()
 		case <-t.C:
 		}

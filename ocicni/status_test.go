@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	cnitypes "github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
@@ -169,6 +170,7 @@ func TestStatusReadiness(t *testing.T) {
 func TestStatusRunsStatusVerb(t *testing.T) {
 	e := newEnv(t)
 	np, p := e.oneNet("1.1.0", "10.0.0.1")
+	waitAnswered(t, p)
 	if err := p.Status(); err != nil {
 		t.Fatal(err)
 	}
@@ -176,6 +178,10 @@ func TestStatusRunsStatusVerb(t *testing.T) {
 		t.Fatalf("plugin got %v, want STATUS", got)
 	}
 	setDebug(t, np.debug, debug.Debug{ReportError: "network unavailable", ReportErrorCode: 50})
+	// The background poll asks again on its interval.
+	p = e.plugin(WithWatch(false), WithStatusInterval(10*time.Millisecond))
+	waitAnswered(t, p)
+	testutil.Eventually(t, waitFor, func() bool { return p.Status() != nil }, "the failing STATUS never reported")
 	err := p.Status()
 	var ce *cnitypes.Error
 	if !errors.Is(err, ErrNotReady) || !errors.As(err, &ce) || ce.Code != 50 || !strings.Contains(err.Error(), `default network "n"`) {
@@ -196,6 +202,7 @@ func TestStatusAsksChainPluginsAtOnce(t *testing.T) {
 	e.writeList("10-n.conflist", "n", "1.1.0", nil,
 		faultyPlugin(log, together, extra...), faultyPlugin(log, together, extra...), faultyPlugin(log, together, extra...))
 	p := e.plugin(WithWatch(false))
+	waitAnswered(t, p)
 	if err := p.Status(); err != nil {
 		t.Fatalf("Status = %v, want ready once all three plugins answered together", err)
 	}
@@ -210,6 +217,8 @@ func TestStatusAsksChainPluginsAtOnce(t *testing.T) {
 	waitConf(t, p, "n", func(n *netconf.Network) bool {
 		return len(n.List.Plugins) == 3 && strings.Contains(string(n.List.Bytes), "51")
 	})
+	// The poll asks again for the changed default network.
+	testutil.Eventually(t, waitFor, func() bool { return p.Status() != nil }, "the changed network's STATUS never reported")
 	var ce *cnitypes.Error
 	if err := p.Status(); !errors.Is(err, ErrNotReady) || !errors.As(err, &ce) || ce.Code != 51 {
 		t.Fatalf("Status = %v, want ErrNotReady with the second plugin's code 51", err)

@@ -17,6 +17,11 @@ type NetworkInfo struct {
 	DisableCheck bool `json:"disableCheck"`
 	// DisableGC echoes the configuration's disableGC flag.
 	DisableGC bool `json:"disableGC"`
+	// Readiness is what the background STATUS poll last learnt of the
+	// network, as of the call that returned this view. Only the default
+	// network is polled, and only where its cniVersion has the STATUS verb
+	// (1.1.0 on); nil otherwise.
+	Readiness *Readiness `json:"readiness,omitempty"`
 }
 
 // SkippedFile names a configuration file that was not loaded, and why.

@@ -50,6 +50,11 @@ type Set struct {
 	settleAt time.Time
 }
 
+// Key identifies what the network was loaded from: its file's bytes and
+// its plugin binaries. Two loads that find neither changed give the same
+// key.
+func (n *Network) Key() [sha256.Size]byte { return n.key }
+
 // Lookup returns the loaded network called name, or nil.
 func (s *Set) Lookup(name string) *Network {
 	return s.byName[name]

@@ -323,12 +323,16 @@ func runContract(t *testing.T, newSubject func(*testing.T) *subject) {
 	t.Run("NotReady", func(t *testing.T) {
 		s := newSubject(t)
 		s.fail(netA, ocicnitest.VerbStatus, 11)
+		// The real library asks STATUS in the background, so a fault
+		// shows at its next poll.
+		testutil.Eventually(t, 10*time.Second, func() bool { return s.plugin.Status() != nil }, "the STATUS fault never showed")
 		err := s.plugin.Status()
 		var ce *cnitypes.Error
 		if !errors.Is(err, ocicni.ErrNotReady) || !errors.As(err, &ce) || !ocicni.IsRetryable(err) {
 			t.Fatalf("Status = %v, want ErrNotReady carrying the retryable STATUS error", err)
 		}
 		s.clear()
+		testutil.Eventually(t, 10*time.Second, func() bool { return s.plugin.Status() == nil }, "Status never recovered")
 		if err := s.plugin.Status(); err != nil {
 			t.Fatalf("Status after the fault cleared = %v", err)
 		}

@@ -123,7 +123,8 @@ func newRealSubject(t *testing.T) *subject {
 			}
 		})
 	}
-	p, err := ocicni.New(ocicni.WithConfDir(confDir), ocicni.WithBinDirs(binDir), ocicni.WithCacheDir(cacheDir), ocicni.WithDefaultNetwork(netA))
+	p, err := ocicni.New(ocicni.WithConfDir(confDir), ocicni.WithBinDirs(binDir), ocicni.WithCacheDir(cacheDir), ocicni.WithDefaultNetwork(netA),
+		ocicni.WithStatusInterval(50*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
