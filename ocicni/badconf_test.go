@@ -43,10 +43,10 @@ func badConfs() []badConf {
 		{"20-emptyplugins.conflist", content(`{"cniVersion":"1.0.0","name":"ep","plugins":[]}`), []string{"no plugins"}},
 		{"21-noversion.conflist", content(`{"name":"nv","plugins":[{"type":"faulty"}]}`), []string{`no "cniVersion"`}},
 		{"22-futureversion.conflist", content(`{"cniVersion":"9.9.9","name":"fv","plugins":[{"type":"faulty"}]}`), []string{`"9.9.9"`, "does not support"}},
-		{"23-garbageversion.conflist", content(`{"cniVersion":"banana","name":"gv","plugins":[{"type":"faulty"}]}`), []string{"unparsable", "banana"}},
+		{"23-garbageversion.conflist", content(`{"cniVersion":"banana","name":"gv","plugins":[{"type":"faulty"}]}`), []string{"unparsable", `"cniVersion"`}},
 		{"24-pluginversion.conflist", content(`{"cniVersion":"0.2.0","name":"pv","plugins":[{"type":"faulty"}]}`), []string{`plugin "faulty" does not support cniVersion 0.2.0`}},
-		{"25-relativetype.conflist", content(`{"cniVersion":"1.0.0","name":"rt","plugins":[{"type":"../faulty"}]}`), []string{`"../faulty"`, "not a path"}},
-		{"26-absolutetype.conf", content(`{"cniVersion":"1.0.0","name":"at","type":"/bin/sh"}`), []string{`"/bin/sh"`, "not a path"}},
+		{"25-relativetype.conflist", content(`{"cniVersion":"1.0.0","name":"rt","plugins":[{"type":"../faulty"}]}`), []string{`"type" is a path`}},
+		{"26-absolutetype.conf", content(`{"cniVersion":"1.0.0","name":"at","type":"/bin/sh"}`), []string{`"type" is a path`}},
 		{"27-huge.conf", func(t *testing.T, path string) {
 			// A sparse 4 GiB file: reading it whole would take minutes
 			// and gigabytes, so the test only finishes if the size

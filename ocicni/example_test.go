@@ -79,7 +79,7 @@ func ExamplePlugin_Networks() {
 	fmt.Println(strings.ReplaceAll(string(data), confDir, ocicni.DefaultConfDir))
 	// Output:
 	// network pods (default true): noop -> faulty
-	// skipped 20-broken.conflist: is not a JSON object: line 2, column 25: invalid character ',' looking for beginning of object key string
+	// skipped 20-broken.conflist: is not a JSON object: line 2, column 25: invalid character looking for beginning of object key string
 	// {
 	//   "name": "pods",
 	//   "file": "/etc/cni/net.d/10-pods.conflist",

@@ -72,6 +72,9 @@ func parseConf(path string, data []byte) (*libcni.NetworkConfigList, error) {
 	if err := json.Unmarshal(data, &raw); err != nil {
 		return nil, fmt.Errorf("is not a JSON object: %w", withPosition(data, err))
 	}
+	if err := checkFields(raw); err != nil {
+		return nil, err
+	}
 	_, hasPlugins := raw["plugins"]
 	_, hasType := raw["type"]
 	var list *libcni.NetworkConfigList
@@ -88,13 +91,13 @@ func parseConf(path string, data []byte) (*libcni.NetworkConfigList, error) {
 		return nil, errors.New(`has neither "plugins" nor "type"`)
 	}
 	if err != nil {
-		return nil, err
+		return nil, redacted(err)
 	}
 	if list.Name == "" {
 		return nil, errors.New(`has no "name"`)
 	}
 	if err := utils.ValidateNetworkName(list.Name); err != nil {
-		return nil, fmt.Errorf("has an invalid name %q: %s", list.Name, err.Msg)
+		return nil, fmt.Errorf(`has an invalid name (the "name" field): %s`, err.Msg)
 	}
 	if len(list.Plugins) == 0 {
 		return nil, errors.New(`has no plugins (the "plugins" list is missing or empty)`)
@@ -108,7 +111,7 @@ func parseConf(path string, data []byte) (*libcni.NetworkConfigList, error) {
 			return nil, fmt.Errorf("plugin %d has no \"type\"", i)
 		}
 		if strings.ContainsAny(t, `/\`) || t == "." || t == ".." {
-			return nil, fmt.Errorf("plugin %d has type %q; a type is a file name in the plugin directories, not a path", i, t)
+			return nil, fmt.Errorf(`plugin %d's "type" is a path; a type is a file name in the plugin directories`, i)
 		}
 	}
 	return list, nil
@@ -119,7 +122,7 @@ func checkVersion(v string) error {
 		return errors.New(`has no "cniVersion"`)
 	}
 	if _, _, _, err := version.ParseVersion(v); err != nil {
-		return fmt.Errorf("has an unparsable cniVersion %q", v)
+		return errors.New(`has an unparsable "cniVersion"`)
 	}
 	if !slices.Contains(version.All.SupportedVersions(), v) {
 		return fmt.Errorf("has cniVersion %q, which this library does not support (it supports %s)",
@@ -141,5 +144,5 @@ func withPosition(data []byte, err error) error {
 	lineStart := bytes.LastIndexByte(data[:at], '\n') + 1
 	line := bytes.Count(data[:at], []byte{'\n'}) + 1
 	col := utf8.RuneCount(data[lineStart:at]) + 1
-	return fmt.Errorf("line %d, column %d: %w", line, col, err)
+	return fmt.Errorf("line %d, column %d: %s", line, col, syntaxMessage(se))
 }
