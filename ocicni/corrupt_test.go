@@ -5,8 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/containernetworking/cni/plugins/test/noop/debug"
 
@@ -169,5 +172,125 @@ func TestTearDownLeavesDamagedEntryOfDashedNeighbour(t *testing.T) {
 	}
 	if got := e.cacheFiles(); len(got) != 0 {
 		t.Fatalf("cache after teardown = %v, want it empty", got)
+	}
+}
+
+// within runs f and fails the test unless it returns within a bound far
+// past its own context's; a call still blocked is left behind.
+func within(t *testing.T, what string, f func(context.Context) error) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- f(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(waitFor):
+		t.Fatalf("%s still blocked %s after it started, past its 5s context", what, waitFor)
+		return nil
+	}
+}
+
+// A FIFO in the results directory, at another sandbox's entry path and at
+// this one's, hangs neither teardown nor GC, and GC removes it. The old
+// reader opened it for reading, which waits for a writer forever, past
+// every context, and GC kept its token (issue 17.9).
+func TestFIFOInResultsDirHangsNothing(t *testing.T) {
+	e := newEnv(t)
+	log := e.newLog()
+	e.noopNets(log, "net")
+	p := e.plugin(WithWatch(false))
+	pod := PodNetwork{ID: "sb1", NetNS: testutil.NewNetNS(t)}
+	setUp(t, p, pod)
+	for _, name := range []string{"net-sb1-eth9", "net-sb2-eth0"} {
+		fifo := filepath.Join(e.cache, "results", name)
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// A writer at cleanup frees a reader the old code left blocked.
+		t.Cleanup(func() {
+			if f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
+				f.Close()
+			}
+		})
+	}
+	if err := within(t, "teardown", func(ctx context.Context) error { return p.TearDownPodWithContext(ctx, pod) }); err != nil {
+		t.Fatalf("teardown: %v", err)
+	}
+	for range 2 {
+		if err := within(t, "GC", func(ctx context.Context) error { return p.GC(ctx, nil) }); err != nil {
+			t.Fatalf("GC: %v", err)
+		}
+	}
+	if got := e.cacheFiles(); len(got) != 0 {
+		t.Fatalf("cache after GC = %v, want the FIFOs gone", got)
+	}
+}
+
+// A sparse 1 GiB file at a pod's entry path is not read whole: the
+// teardown DELs the attachment with the current configuration, allocating
+// a few MiB, and the file goes. The old reader, and libcni after it, read
+// it whole (issue 17.9).
+func TestHugeCacheFileIsNotReadWhole(t *testing.T) {
+	e := newEnv(t)
+	log := e.newLog()
+	e.noopNets(log, "net")
+	p := e.plugin(WithWatch(false))
+	pod := PodNetwork{ID: "sb1", NetNS: testutil.NewNetNS(t)}
+	setUp(t, p, pod)
+	if err := os.Truncate(filepath.Join(e.cache, "results", "net-sb1-eth0"), 1<<30); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	tearDown(t, p, pod)
+	runtime.ReadMemStats(&after)
+	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+		t.Fatalf("teardown allocated %d MiB, want a few", grew>>20)
+	}
+	if got, want := events(t, log), []string{"ADD net sb1 eth0", "DEL net sb1 eth0"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("plugin calls = %v, want %v", got, want)
+	}
+	if got := e.cacheFiles(); len(got) != 0 {
+		t.Fatalf("cache after teardown = %v, want it empty", got)
+	}
+}
+
+// A directory at an entry's path is no attachment: teardowns send it no
+// DEL, and GC removes it when empty and reports it once when not. The old
+// reader took it for a damaged entry and DEL'd it on every teardown,
+// and it never went (issue 17.9).
+func TestDirectoryInResultsDirGetsNoDEL(t *testing.T) {
+	e := newEnv(t)
+	log := e.newLog()
+	e.noopNets(log, "a", "b")
+	p := e.plugin(WithWatch(false))
+	ns := testutil.NewNetNS(t)
+	setUp(t, p, PodNetwork{ID: "sb1", NetNS: ns, Networks: []NetAttachment{{Name: "a", Ifname: "eth0"}}})
+	results := filepath.Join(e.cache, "results")
+	for _, dir := range []string{"b-sb1-eth1", "b-sb2-eth1/x"} {
+		if err := os.MkdirAll(filepath.Join(results, dir), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		tearDown(t, p, PodNetwork{ID: "sb1", NetNS: ns})
+	}
+	for _, ev := range events(t, log) {
+		if strings.HasPrefix(ev, "DEL b") {
+			t.Fatalf("plugin calls = %v, want no DEL of network b", events(t, log))
+		}
+	}
+	for range 2 {
+		if err := p.GC(context.Background(), nil); err != nil {
+			t.Fatalf("GC: %v", err)
+		}
+	}
+	if got := e.cacheFiles(); !reflect.DeepEqual(got, []string{"b-sb2-eth1"}) {
+		t.Fatalf("cache after GC = %v, want the directory that is not empty alone", got)
+	}
+	if n := e.countLog("a directory that is not empty sits in the CNI cache"); n != 1 {
+		t.Fatalf("warned %d times about the directory over two GCs, want once", n)
 	}
 }

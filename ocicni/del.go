@@ -16,6 +16,11 @@ import (
 // set up with. Both failures are in the error. A DEL that fails leaves the
 // attachment recorded as owed, so a later teardown or GC retries it.
 func (p *Plugin) del(ctx context.Context, a *attachment) error {
+	// libcni reads the entry before the DEL; what it could not read
+	// without blocking or without bound goes first.
+	if err := p.store.Clear(a.name, a.rt.ContainerID, a.ifname); err != nil {
+		p.opts.logger.WithFields(pluginexec.LogFields(ctx)).WithError(err).Warn("cannot remove what sits at this attachment's CNI cache entry")
+	}
 	err := p.cni.DelNetworkList(ctx, a.list, a.rt)
 	if err != nil && ctx.Err() == nil && a.net != nil && !bytes.Equal(a.net.List.Bytes, a.list.Bytes) {
 		curErr := p.cni.DelNetworkList(ctx, a.net.List, a.rt)

@@ -63,8 +63,9 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 		return fmt.Errorf("waiting for another GC to finish: %w", ctx.Err())
 	}
 
-	for _, name := range p.store.Sweep() {
-		p.opts.logger.WithField("file", name).Info("removed a half-written attachment record left by a process that died")
+	removed, left := p.store.Sweep()
+	for _, name := range removed {
+		p.opts.logger.WithField("file", name).Info("removed a half-written attachment record, or a file no CNI cache entry can be, from the CNI cache")
 	}
 	entries, err := p.store.All()
 	if err != nil {
@@ -74,7 +75,7 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 	for _, pod := range validPods {
 		valid[pod.ID] = true
 	}
-	errs := p.collectStale(ctx, set, p.staleSandboxes(set, entries, valid), valid)
+	errs := p.collectStale(ctx, set, p.staleSandboxes(set, entries, valid, left), valid)
 
 	deferred := func() {
 		p.opts.logger.WithField("hold_back", p.opts.gcHoldBack.String()).Info("GC: pod operations still in flight; letting new ones through, the GC verb waits until none is in flight")
@@ -156,11 +157,18 @@ func validAttachments(set *netconf.Set, validPods []*PodNetwork) (gcAttachments,
 // whose sandbox is not valid. A damaged entry counts only where its file
 // name reads one way alone (attachstore.Splits); one that cannot be tied
 // to a network and a sandbox beyond doubt is left, and reported once, not
-// on every GC; it needs the gcRun token.
-func (p *Plugin) staleSandboxes(set *netconf.Set, entries []*attachstore.Entry, valid map[string]bool) []string {
+// on every GC, as is a directory Sweep left; it needs the gcRun token.
+func (p *Plugin) staleSandboxes(set *netconf.Set, entries []*attachstore.Entry, valid map[string]bool, left []string) []string {
 	seen := map[string]bool{}
 	var stale []string
 	unresolved := map[string]bool{}
+	for _, name := range left {
+		file := filepath.Join(p.store.Dir(), name)
+		unresolved[file] = true
+		if !p.gcUnresolved[file] {
+			p.opts.logger.WithField("cache_file", file).Warn("GC: a directory that is not empty sits in the CNI cache where an entry belongs; leaving it")
+		}
+	}
 	for _, e := range entries {
 		id := e.ID
 		if e.Err != nil {

@@ -21,6 +21,9 @@ type attachment struct {
 	// noCache is set when the result cache holds no entry for the
 	// attachment, so list (if any) is the current configuration.
 	noCache bool
+	// readable is set when the attachment's entry was read whole and
+	// parsed.
+	readable bool
 	// owed is set when the attachment's entry is an owed one: its DEL is
 	// owed and it has no result to report.
 	owed bool
@@ -131,7 +134,7 @@ func (p *Plugin) fromCache(log logrus.FieldLogger, set *netconf.Set, pod *PodNet
 	a := &attachment{name: e.Network, ifname: e.Ifname, pos: pos, net: set.Lookup(e.Network), owed: e.Owed}
 	list, err := e.ConfigList()
 	if err == nil {
-		a.list = list
+		a.list, a.readable = list, true
 		a.rt = p.runtimeConf(pod, e.Network, e.Ifname)
 		a.rt.Args, a.rt.CapabilityArgs = e.Args, e.Caps
 		a.rt.NetNS = pickNetNS(pod.NetNS, e.NetNS)

@@ -78,10 +78,15 @@ func (p *Plugin) attachmentStatus(ctx context.Context, pod *PodNetwork, a *attac
 	if a.owed {
 		return nil, fmt.Errorf("this attachment owes a DEL (its setup did not finish, or a DEL failed); tear the pod down to retry it")
 	}
-	cached, err := p.cni.GetNetworkListCachedResult(a.list, a.rt)
-	if err != nil {
-		p.opts.logger.WithFields(pluginexec.LogFields(ctx)).WithError(err).Warn("cached result unreadable; reading addresses from the pod's netns")
-		cached = nil
+	// libcni reads the entry again, following symlinks and without bound,
+	// so it is asked only for an entry the store read whole.
+	var cached types.Result
+	if a.readable {
+		var err error
+		if cached, err = p.cni.GetNetworkListCachedResult(a.list, a.rt); err != nil {
+			p.opts.logger.WithFields(pluginexec.LogFields(ctx)).WithError(err).Warn("cached result unreadable; reading addresses from the pod's netns")
+			cached = nil
+		}
 	}
 	// disableCheck is honoured from the configuration cached at ADD and
 	// from the current one, as disableGC is: an operator who turns CHECK

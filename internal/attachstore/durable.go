@@ -50,33 +50,57 @@ func (s *Store) writeDurably(path string, data []byte) error {
 // by the writer's PID.
 const tempPrefix = ".ocicni-"
 
-// Sweep removes the temporary files of owed entries whose writer died
-// between creating and renaming them: those of another process (only one
-// runtime uses a cache dir at a time), and this process's own once they are
-// a minute old, far longer than a write takes. It returns the names it
-// removed.
-func (s *Store) Sweep() []string {
+// Sweep removes what no entry is: the temporary files of owed entries
+// whose writer died between creating and renaming them (those of another
+// process, since only one runtime uses a cache dir at a time, and this
+// process's own once they are a minute old, far longer than a write
+// takes), and FIFOs, sockets, devices and empty directories at entry
+// paths, which libcni never writes and which would otherwise make every
+// setup of that attachment refuse. It returns the names it removed and
+// those it could not (a directory that is not empty).
+func (s *Store) Sweep() (removed, left []string) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
 	own := fmt.Sprintf("%s%d-", tempPrefix, os.Getpid())
-	var removed []string
 	for _, e := range entries {
 		name := e.Name()
-		if !strings.HasPrefix(name, tempPrefix) {
-			continue
-		}
-		if strings.HasPrefix(name, own) {
-			if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < time.Minute {
-				continue
+		switch {
+		case strings.HasPrefix(name, tempPrefix):
+			if strings.HasPrefix(name, own) {
+				if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < time.Minute {
+					continue
+				}
 			}
+		case strings.HasPrefix(name, "."), e.Type().IsRegular(), e.Type()&os.ModeSymlink != 0:
+			continue
 		}
 		if err := os.Remove(filepath.Join(s.dir, name)); err == nil {
 			removed = append(removed, name)
+		} else if !errors.Is(err, os.ErrNotExist) {
+			left = append(left, name)
 		}
 	}
-	return removed
+	return removed, left
+}
+
+// Clear removes what is at an attachment's entry path if libcni could not
+// read it as an entry without blocking or reading without bound (anything
+// but a regular file, or one over the cap), before the attachment's DEL:
+// libcni reads the entry there, following symlinks, and drops it when it
+// cannot use it anyway. Should the DEL fail, KeepOwed then writes an owed
+// entry in its place.
+func (s *Store) Clear(network, id, ifname string) error {
+	path := s.Path(network, id, ifname)
+	fi, err := os.Lstat(path)
+	if err != nil || (fi.Mode().IsRegular() && fi.Size() <= maxEntrySize) {
+		return nil
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // errDirSymlink refuses a results directory that is a symlink: the

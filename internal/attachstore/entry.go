@@ -7,6 +7,8 @@ import (
 	"os"
 
 	"github.com/containernetworking/cni/libcni"
+
+	"github.com/netplumb/ocicni/internal/fsread"
 )
 
 // Entry is one file of the results directory. Unlike
@@ -49,13 +51,20 @@ type cachedInfo struct {
 	CapabilityArgs map[string]any `json:"capabilityArgs,omitempty"`
 }
 
-// parseFile reads one entry. It returns nil for a file that is gone. A
+// maxEntrySize caps an entry: a configuration (itself capped at 1 MiB),
+// base64-encoded, with its arguments and result.
+const maxEntrySize = 4 << 20
+
+// parseFile reads one entry. It returns nil for a file that is gone or is
+// not a regular file (a FIFO, socket, device or directory is no entry:
+// libcni writes none, and Sweep removes them). A symlink is refused, not
+// followed, and like a file over maxEntrySize makes a damaged entry. A
 // damaged entry has Err set and its names empty: only its content could
 // say for certain whose it is (see attribute).
 func parseFile(path string) *Entry {
 	e := &Entry{File: path, Order: -1}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
+	data, err := fsread.Regular(path, maxEntrySize, true)
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, fsread.ErrNotRegular) {
 		return nil
 	}
 	if err != nil {

@@ -5,17 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"unicode/utf8"
 
 	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/cni/pkg/utils"
 	"github.com/containernetworking/cni/pkg/version"
+
+	"github.com/netplumb/ocicni/internal/fsread"
 )
 
 // maxConfSize caps a configuration file. A larger file is refused without
@@ -26,36 +25,10 @@ const maxConfSize = 1 << 20
 var confExtensions = []string{".conf", ".conflist", ".json"}
 
 // readConf reads a configuration file, refusing directories, special files
-// and files over maxConfSize. It opens without blocking, because opening a
-// FIFO for reading otherwise waits for a writer forever and would stall
-// every reload; the type check then refuses the FIFO.
+// and files over maxConfSize, without blocking on a FIFO (which would stall
+// every reload).
 func readConf(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, fmt.Errorf("cannot open: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("cannot stat: %w", err)
-	}
-	if fi.IsDir() {
-		return nil, errors.New("is a directory, not a file")
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("is not a regular file (%s)", fi.Mode().Type())
-	}
-	if fi.Size() > maxConfSize {
-		return nil, fmt.Errorf("is %d bytes, over the %d-byte limit", fi.Size(), maxConfSize)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxConfSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("cannot read: %w", err)
-	}
-	if len(data) > maxConfSize {
-		return nil, fmt.Errorf("grew past the %d-byte limit while being read", maxConfSize)
-	}
-	return data, nil
+	return fsread.Regular(path, maxConfSize, false)
 }
 
 // parseConf parses and checks one file's bytes. A single-plugin file (one
