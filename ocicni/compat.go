@@ -36,9 +36,14 @@ type (
 	// Readiness is what the background STATUS poll last learnt of the
 	// default network.
 	Readiness = types.Readiness
+	// NetworkDeviceData is Kubernetes' record of a pod's network device
+	// (KEP-4817), as NetResult.DeviceData returns it.
+	NetworkDeviceData = types.NetworkDeviceData
 )
 
 const (
+	// MaxDeviceIPs is how many addresses a NetworkDeviceData holds at most.
+	MaxDeviceIPs = types.MaxDeviceIPs
 	// DefaultInterfaceName is the first interface name handed out.
 	DefaultInterfaceName = types.DefaultInterfaceName
 	// CNIPluginName is what CNIPlugin.Name returns.
