@@ -119,7 +119,7 @@ func TestAdmissionWaitEndsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	got := make(chan error, 1)
 	go func() {
-		release, err := a.Acquire(ctx, "DEL")
+		release, err := a.Acquire(ctx, "DEL", false)
 		if err == nil {
 			release()
 		}
@@ -146,12 +146,37 @@ func TestAdmissionWaitEndsWithContext(t *testing.T) {
 	}
 }
 
+// GC's DELs of stale sandboxes, run in the background, go ahead of ADDs
+// but never take the last slot: with two slots and background DELs that
+// hang queued for both, an ADD still runs (it would wait for the whole GC
+// otherwise).
+func TestAdmissionKeepsASlotFromBackgroundWork(t *testing.T) {
+	plugin, r, a, log := admissionWorld(t, 2)
+	ctx, cancel := context.WithCancel(WithBackground(context.Background()))
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = faultyRun(ctx, r, plugin, "DEL", fmt.Sprint("gc", i), map[string]any{"commandLog": log, "faults": map[string]string{"DEL": "hang"}})
+		}()
+	}
+	testutil.Eventually(t, 10*time.Second, func() bool { return len(lines(t, log)) == 1 && a.waiting() == 1 },
+		"one background DEL never ran with the other waiting")
+	actx, acancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer acancel()
+	if err := faultyRun(actx, r, plugin, "ADD", "pod", map[string]any{"commandLog": log}); err != nil {
+		t.Fatalf("the ADD did not run beside the background DELs: %v", err)
+	}
+}
+
 // Without a bound there is no Admission, and every exec goes at once.
 func TestAdmissionZeroIsNoBound(t *testing.T) {
 	if a := NewAdmission(0); a != nil {
 		t.Fatalf("NewAdmission(0) = %v, want nil", a)
 	}
-	release, err := (*Admission)(nil).Acquire(context.Background(), "ADD")
+	release, err := (*Admission)(nil).Acquire(context.Background(), "ADD", false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ func New(cfg Config) *Runner {
 func (r *Runner) ExecPlugin(ctx context.Context, pluginPath string, stdinData []byte, environ []string) ([]byte, error) {
 	name := filepath.Base(pluginPath)
 	cmd := envValue(environ, "CNI_COMMAND")
-	release, err := r.admit.Acquire(ctx, cmd)
+	release, err := r.admit.Acquire(ctx, cmd, niceFor(ctx) > 0)
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s (%s): waiting for an exec slot: %w", name, cmd, err)
 	}
