@@ -3,6 +3,7 @@ package ocicni
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	cnitypes "github.com/containernetworking/cni/pkg/types"
@@ -88,5 +89,37 @@ func TestFaultDelFailuresJoined(t *testing.T) {
 	}
 	if got := e.cacheFiles(); !reflect.DeepEqual(got, []string{"a-sb1-eth0", "c-sb1-eth2"}) {
 		t.Fatalf("cache = %v, want a and c kept", got)
+	}
+}
+
+// After a teardown whose DEL failed, status reports that the attachment
+// owes a DEL and runs no CHECK on it (the CNI spec forbids a CHECK after a
+// DEL); the retried teardown DELs it with the result cached at ADD. The
+// old code left libcni's entry as it was, so status ran CHECK on it
+// (issue 17.10).
+func TestStatusAfterFailedDELRunsNoCheck(t *testing.T) {
+	e := newFaultEnv(t)
+	log := e.logFile("faulty.log")
+	e.writeList("10-net.conflist", "net1", "1.0.0", nil, faultyPlugin(log, nil))
+	p := e.plugin(WithWatch(false))
+	pod := webPod(t, "sb1")
+	setUp(t, p, pod)
+	e.control(map[string]any{"faults": map[string]string{"DEL": "error"}})
+	if err := p.TearDownPod(pod); err == nil {
+		t.Fatal("teardown succeeded though its DEL failed")
+	}
+	e.control(nil)
+	if _, err := p.GetPodNetworkStatus(pod); err == nil || !strings.Contains(err.Error(), "owes a DEL") {
+		t.Fatalf("status error = %v, want it to say the attachment owes a DEL", err)
+	}
+	if !e.isOwed("net1-sb1-eth0") {
+		t.Fatal("the entry of the failed DEL is not marked owed")
+	}
+	tearDown(t, p, pod)
+	if got, want := faultyCommands(t, log), []string{"ADD", "DEL", "DEL"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("plugin calls = %v, want %v and no CHECK", got, want)
+	}
+	if got := e.cacheFiles(); len(got) != 0 {
+		t.Fatalf("cache after the retried teardown = %v", got)
 	}
 }

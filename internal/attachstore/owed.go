@@ -3,19 +3,13 @@ package attachstore
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/containernetworking/cni/libcni"
 )
 
-func (s *Store) writeOwed(network string, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf, keepExisting bool) error {
+func (s *Store) writeOwed(network string, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) error {
 	name := FileName(network, rt.ContainerID, rt.IfName)
 	path := s.Path(network, rt.ContainerID, rt.IfName)
-	if keepExisting {
-		if _, err := os.Lstat(path); err == nil {
-			return nil
-		}
-	}
 	caps := make(map[string]any, len(rt.CapabilityArgs)+1)
 	for k, v := range rt.CapabilityArgs {
 		caps[k] = v
@@ -42,4 +36,32 @@ func (s *Store) writeOwed(network string, list *libcni.NetworkConfigList, rt *li
 	}
 	s.index.add(name)
 	return nil
+}
+
+// markOwed returns a usable libcni entry with the owed mark added and
+// every other field, the result among them, as it was; false for one that
+// is owed already or unusable.
+func markOwed(data []byte) ([]byte, bool) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
+		return nil, false
+	}
+	var ci cachedInfo
+	if err := json.Unmarshal(data, &ci); err != nil || ci.Kind != libcni.CNICacheV1 {
+		return nil, false
+	}
+	if owed, _ := ci.CapabilityArgs[owedKey].(bool); owed {
+		return nil, false
+	}
+	if ci.CapabilityArgs == nil {
+		ci.CapabilityArgs = map[string]any{}
+	}
+	ci.CapabilityArgs[owedKey] = true
+	caps, err := json.Marshal(ci.CapabilityArgs)
+	if err != nil {
+		return nil, false
+	}
+	fields["capabilityArgs"] = caps
+	out, err := json.Marshal(fields)
+	return out, err == nil
 }

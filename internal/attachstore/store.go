@@ -2,10 +2,13 @@ package attachstore
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/containernetworking/cni/libcni"
+
+	"github.com/netplumb/ocicni/internal/fsread"
 )
 
 // OrderKey is the capability argument that records an attachment's attach
@@ -57,15 +60,32 @@ func (s *Store) Exists(network, id, ifname string) bool {
 // capability arguments with the order among them, netns path) as an owed
 // entry, replacing whatever is at its path.
 func (s *Store) Owe(network string, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) error {
-	return s.writeOwed(network, list, rt, false)
+	return s.writeOwed(network, list, rt)
 }
 
-// KeepOwed makes sure a later teardown or GC retries a DEL that failed:
-// libcni drops an entry whose cached result it cannot read before it runs
-// the DEL, so the entry may be gone though the DEL is still owed. An
-// existing entry is left as it is.
+// KeepOwed makes sure a later teardown or GC retries a DEL that failed,
+// and that nothing reports the attachment as attached meanwhile (the CNI
+// spec forbids a CHECK after a DEL): libcni's entry, kept with its result
+// for the retry's prevResult, is marked owed; where libcni dropped the
+// entry (it does when it cannot read the cached result) an owed entry is
+// written. A damaged entry is left as it is.
 func (s *Store) KeepOwed(network string, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) error {
-	return s.writeOwed(network, list, rt, true)
+	path := s.Path(network, rt.ContainerID, rt.IfName)
+	data, err := fsread.Regular(path, maxEntrySize, true)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return s.writeOwed(network, list, rt)
+	case err != nil:
+		return nil
+	}
+	marked, ok := markOwed(data)
+	if !ok {
+		return nil
+	}
+	if err := s.writeDurably(path, marked); err != nil {
+		return fmt.Errorf("recording the failed DEL of %s: %w", filepath.Base(path), err)
+	}
+	return nil
 }
 
 // Remove deletes the entry of one attachment whose DEL succeeded (libcni
