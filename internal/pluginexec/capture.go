@@ -33,7 +33,15 @@ type capped struct {
 func (c *capped) Write(p []byte) (int, error) {
 	c.total += int64(len(p))
 	if room := c.limit - len(c.buf); room > 0 {
-		c.buf = append(c.buf, p[:min(room, len(p))]...)
+		q := p[:min(room, len(p))]
+		if len(c.buf)+len(q) > cap(c.buf) {
+			// Doubling, where append grows a large slice by a quarter,
+			// keeps what a result near the cap costs to twice the cap.
+			grown := make([]byte, len(c.buf), min(max(2*cap(c.buf), len(c.buf)+len(q)), c.limit))
+			copy(grown, c.buf)
+			c.buf = grown
+		}
+		c.buf = append(c.buf, q...)
 	}
 	return len(p), nil
 }

@@ -41,6 +41,7 @@ func TestExecPluginCapsStdout(t *testing.T) {
 	if !strings.Contains(err.Error(), "268435456 bytes on stdout") {
 		t.Errorf("error %q does not say how much the plugin printed", err)
 	}
+	t.Logf("a %d MiB flood on stdout allocated %.1f MiB", flooded>>20, float64(alloc)/(1<<20))
 	// The bound leaves room for the plugin copy the helper makes and the
 	// cap's buffer growing; buffering the flood would take 256 MiB or more.
 	if alloc > allocBound {
@@ -73,6 +74,7 @@ func TestExecPluginKeepsHeadAndTailOfStderr(t *testing.T) {
 	if n := logged.Len(); n > 4*(stderrHead+stderrTail) {
 		t.Errorf("the log got %d KiB of stderr; want about %d KiB", n>>10, (stderrHead+stderrTail)>>10)
 	}
+	t.Logf("a %d MiB flood on stderr allocated %.1f MiB", flooded>>20, float64(alloc)/(1<<20))
 	if alloc > allocBound {
 		t.Errorf("the exec allocated %d MiB for a %d MiB flood of stderr; want under %d MiB", alloc>>20, flooded>>20, allocBound>>20)
 	}
