@@ -1,12 +1,17 @@
 package ocicni
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/netplumb/ocicni/internal/attachstore"
 	"github.com/netplumb/ocicni/internal/testutil"
 )
 
@@ -70,5 +75,39 @@ func TestConcurrentSetUpsOfOneSandboxTearDownInReverseAddOrder(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("round %d: plugin calls %v, want the DELs in reverse ADD order %v", i, got, want)
 		}
+	}
+}
+
+// A network attached after a restart comes off before the ones attached
+// earlier even when the earlier process recorded keys ahead of the new
+// process's clock (a clock stepped back across the restart): keys always
+// follow the sandbox's recorded ones. The old keys were the wall clock
+// alone, so the teardown DEL'd the earlier network first (issue 17.10).
+func TestAttachOrderSurvivesClockSteppedBackAcrossRestart(t *testing.T) {
+	e := newEnv(t)
+	log := e.newLog()
+	e.noopNets(log, "a", "b")
+	ns := testutil.NewNetNS(t)
+	setUp(t, e.plugin(WithWatch(false)), PodNetwork{ID: "sb1", NetNS: ns, Networks: []NetAttachment{{Name: "a", Ifname: "eth0"}}})
+	// The first process's clock ran an hour ahead of the next one's.
+	file := filepath.Join(e.cache, "results", "a-sb1-eth0")
+	var entry map[string]any
+	data, err := os.ReadFile(file)
+	if err == nil {
+		err = json.Unmarshal(data, &entry)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry["capabilityArgs"].(map[string]any)[attachstore.OrderKey] = time.Now().Add(time.Hour).UnixMicro()
+	if err := os.WriteFile(file, []byte(mustJSON(entry)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	next := e.plugin(WithWatch(false))
+	setUp(t, next, PodNetwork{ID: "sb1", NetNS: ns, Networks: []NetAttachment{{Name: "b", Ifname: "eth1"}}})
+	tearDown(t, next, PodNetwork{ID: "sb1", NetNS: ns})
+	want := []string{"ADD a sb1 eth0", "ADD b sb1 eth1", "DEL b sb1 eth1", "DEL a sb1 eth0"}
+	if got := events(t, log); !reflect.DeepEqual(got, want) {
+		t.Fatalf("plugin calls = %v, want %v", got, want)
 	}
 }

@@ -49,7 +49,7 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []N
 	}
 	// The order key is taken under the pod lock, so two setups of one
 	// sandbox are ordered as they really ran.
-	base := p.store.NextOrder(len(atts))
+	base := p.store.NextOrder(pod.ID, len(atts))
 	for _, a := range atts {
 		a.rt.CapabilityArgs[attachstore.OrderKey] = base + int64(a.pos)
 	}

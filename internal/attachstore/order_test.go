@@ -1,9 +1,11 @@
 package attachstore
 
 import (
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Keys handed out at once by many callers, most within one microsecond,
@@ -23,7 +25,7 @@ func TestAttachOrderKeysNeverOverlap(t *testing.T) {
 			local := make([]int64, 0, calls)
 			prev := int64(-1)
 			for range calls {
-				k := o.next(n)
+				k := o.next(n, -1)
 				if k <= prev {
 					t.Errorf("key %d after %d from the same caller; keys must rise", k, prev)
 				}
@@ -41,5 +43,19 @@ func TestAttachOrderKeysNeverOverlap(t *testing.T) {
 		if bases[i] < bases[i-1]+n {
 			t.Fatalf("key ranges [%d,%d] and [%d,%d] overlap", bases[i-1], bases[i-1]+n-1, bases[i], bases[i]+n-1)
 		}
+	}
+}
+
+// A sandbox's next keys come after the keys its entries hold, however far
+// ahead of the clock those are; another sandbox's keys do not hold it back.
+func TestNextOrderFollowsRecordedKeys(t *testing.T) {
+	s := New(t.TempDir())
+	ahead := time.Now().Add(time.Hour).UnixMicro()
+	owe(t, s, "net", "sb-1", "eth0", ahead)
+	if k := s.NextOrder("sb-1", 2); k <= ahead {
+		t.Fatalf("NextOrder(sb-1) = %d, want past the recorded %d", k, ahead)
+	}
+	if k := New(filepath.Dir(s.Dir())).NextOrder("sb", 1); k >= ahead {
+		t.Fatalf("NextOrder(sb) = %d, want the clock's, not sb-1's %d", k, ahead)
 	}
 }

@@ -103,7 +103,31 @@ func (s *Store) Remove(network, id, ifname string) error {
 // Indexed returns the number of entry names the index holds in memory.
 func (s *Store) Indexed() int { return s.index.size() }
 
-// NextOrder reserves n consecutive order keys and returns the first. The
-// caller takes them under the sandbox's lock, so two setups of one sandbox
-// are ordered as they really ran.
-func (s *Store) NextOrder(n int) int64 { return s.order.next(n) }
+// NextOrder reserves n consecutive order keys for sandbox id and returns
+// the first. The caller takes them under the sandbox's lock, so two setups
+// of one sandbox are ordered as they really ran. Keys follow the time, and
+// always come after every key already recorded for the sandbox, so a clock
+// stepped back across a restart cannot put a later network before an
+// earlier one.
+func (s *Store) NextOrder(id string, n int) int64 {
+	return s.order.next(n, s.lastOrder(id))
+}
+
+// lastOrder returns the greatest order key the index's entries of sandbox
+// id hold, or -1.
+func (s *Store) lastOrder(id string) int64 {
+	last := int64(-1)
+	names, err := s.index.lookup(s.dir, id)
+	if err != nil {
+		return last
+	}
+	for _, name := range names {
+		if !mayBelong(name, id) {
+			continue
+		}
+		if e := parseFile(filepath.Join(s.dir, name)); e != nil && e.Err == nil && e.ID == id {
+			last = max(last, e.Order)
+		}
+	}
+	return last
+}
