@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -19,7 +20,7 @@ func (s *Store) writeDurably(path string, data []byte) error {
 	if err := s.ensureDir(); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(s.dir, fmt.Sprintf("%s%d-*", tempPrefix, os.Getpid()))
+	tmp, err := os.CreateTemp(s.dir, s.tempPattern)
 	if err != nil {
 		return err
 	}
@@ -47,31 +48,56 @@ func (s *Store) writeDurably(path string, data []byte) error {
 }
 
 // tempPrefix starts the names of writeDurably's temporary files, followed
-// by the writer's PID.
+// by the writer's PID and start time (see procStart), so Sweep can tell a
+// live writer's file, even another process's, from a dead one's.
 const tempPrefix = ".ocicni-"
 
+// tempPattern returns the CreateTemp pattern of this process's files.
+func tempPattern() string {
+	return fmt.Sprintf("%s%d-%s-*", tempPrefix, os.Getpid(), procStart(os.Getpid()))
+}
+
+// tempWriterGone reports whether the writer of a temporary file, named
+// after tempPrefix by rest, is gone. Files of versions that named the PID
+// alone are taken as gone once no other process has that PID.
+func tempWriterGone(rest string) bool {
+	parts := strings.SplitN(rest, "-", 3)
+	pid, err := strconv.Atoi(parts[0])
+	switch {
+	case err != nil:
+		return true
+	case len(parts) == 3:
+		return writerGone(pid, parts[1])
+	default:
+		return pid != os.Getpid() && procStart(pid) == ""
+	}
+}
+
 // Sweep removes what no entry is: the temporary files of owed entries
-// whose writer died between creating and renaming them (those of another
-// process, since only one runtime uses a cache dir at a time, and this
-// process's own once they are a minute old, far longer than a write
-// takes), and FIFOs, sockets, devices and empty directories at entry
-// paths, which libcni never writes and which would otherwise make every
-// setup of that attachment refuse. It returns the names it removed and
-// those it could not (a directory that is not empty).
+// whose writer died between creating and renaming them (a file of a
+// process still running, another runtime finishing its teardowns while
+// its successor starts say, stays; this process's own go once they are a
+// minute old, far longer than a write takes), and FIFOs, sockets, devices
+// and empty directories at entry paths, which libcni never writes and
+// which would otherwise make every setup of that attachment refuse. It
+// returns the names it removed and those it could not (a directory that
+// is not empty).
 func (s *Store) Sweep() (removed, left []string) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
 		return nil, nil
 	}
-	own := fmt.Sprintf("%s%d-", tempPrefix, os.Getpid())
+	own := strings.TrimSuffix(s.tempPattern, "*")
 	for _, e := range entries {
 		name := e.Name()
 		switch {
+		case strings.HasPrefix(name, own):
+			if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < time.Minute {
+				continue
+			}
 		case strings.HasPrefix(name, tempPrefix):
-			if strings.HasPrefix(name, own) {
-				if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < time.Minute {
-					continue
-				}
+			if !tempWriterGone(strings.TrimPrefix(name, tempPrefix)) {
+				continue
 			}
 		case strings.HasPrefix(name, "."), e.Type().IsRegular(), e.Type()&os.ModeSymlink != 0:
 			continue

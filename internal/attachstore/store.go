@@ -24,15 +24,16 @@ const owedKey = "io.github.netplumb.ocicni/pending-del"
 // for concurrent use; the caller keeps the operations of one sandbox
 // apart.
 type Store struct {
-	dir   string
-	index *index
-	order orderClock
+	dir         string
+	tempPattern string // names this process's temporary files; see tempPrefix
+	index       *index
+	order       orderClock
 }
 
 // New returns the store of cacheDir, libcni's cache directory. It touches
 // nothing on disk until it is used.
 func New(cacheDir string) *Store {
-	return &Store{dir: filepath.Join(cacheDir, "results"), index: newIndex()}
+	return &Store{dir: filepath.Join(cacheDir, "results"), tempPattern: tempPattern(), index: newIndex()}
 }
 
 // Dir returns the results directory.
