@@ -282,16 +282,26 @@ func (w *world) finish() {
 // call runs fn, which must return within d plus callBound; it reports
 // false when fn never returned (the run then halts: its pod stays locked).
 func (w *world) call(what string, d time.Duration, fn func() error) (error, bool) {
+	return w.callSlack(what, d, 0, fn)
+}
+
+// callSlack is call for a setup, whose failure may add a rollback: its
+// DELs run detached from the caller's context, each bounded by the plugin
+// timeout (docs/plugins.md), so a failed setup may take slack more.
+func (w *world) callSlack(what string, d, slack time.Duration, fn func() error) (error, bool) {
 	done := make(chan error, 1)
 	start := time.Now()
 	go func() { done <- fn() }()
 	select {
 	case err := <-done:
-		if el := time.Since(start); el > d+callBound {
+		if err == nil {
+			slack = 0
+		}
+		if el := time.Since(start); el > d+slack+callBound {
 			w.violate("deadline", "%s took %s with a deadline of %s (bound %s): %v", what, el.Round(time.Millisecond), d, callBound, err)
 		}
 		return err, true
-	case <-time.After(d + callBound + 30*time.Second):
+	case <-time.After(d + slack + callBound + 30*time.Second):
 		w.violate("deadline", "%s never returned (deadline %s)", what, d)
 		w.stats.halt()
 		return nil, false

@@ -222,7 +222,7 @@ func (w *world) setup(p *pod, rng *rand.Rand, fault string) {
 	defer cancel()
 	var res []ocicni.NetResult
 	req := p.request()
-	err, ok := w.call("setup of "+p.id, d, func() (err error) {
+	err, ok := w.callSlack("setup of "+p.id, d, pluginTimeout, func() (err error) {
 		res, err = rt.SetUpPodWithContext(ctx, req)
 		return err
 	})
@@ -299,8 +299,9 @@ func (w *world) teardown(p *pod, rng *rand.Rand) {
 		p.state = dirty
 		return
 	}
-	p.state, p.damaged, p.ips = clean, false, nil
+	p.state, p.ips = clean, nil
 	w.checkPod(p, "teardown-leaves-nothing", "after its teardown returned nil")
+	p.damaged = false
 	if p.nsName != "" && rng.IntN(3) != 0 {
 		w.dropSandbox(p)
 	}
