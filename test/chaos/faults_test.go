@@ -209,7 +209,10 @@ func (w *world) opCacheDamage(rng *rand.Rand) {
 		p.damaged = true
 		p.note("cache file %s damaged: %s", name, kind)
 	}
-	data, _ := os.ReadFile(path)
+	var data []byte
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() <= 1<<20 {
+		data, _ = os.ReadFile(path)
+	}
 	switch kind {
 	case "truncate":
 		_ = os.Truncate(path, 0)

@@ -41,11 +41,7 @@ type knobs struct {
 // docs/testing.md lists them too.
 var openIssues = map[string]string{
 	"runtime-netns":          "(17.4: the runtime's own netns is accepted as a pod's)",
-	"fifo":                   "(17.9: a FIFO in the results directory blocks teardown and GC forever)",
-	"sparse":                 "(17.9: a sparse file in the results directory is read whole)",
-	"dir":                    "(17.9: a directory in the results directory is DELed on every teardown, never removed)",
 	"netns-reuse":            "(17.3: a teardown's DEL lands in the pod that reused the netns name)",
-	"no-check-after-del":     "(17.10: CHECK runs after a failed DEL)",
 	"damage-ambiguous":       "(17.2: a damaged entry whose name reads as more than one sandbox's is DELed for none, or for the wrong one)",
 	"other-writer":           "(not in issue 17: a teardown by sandbox ID misses an entry another process wrote once the index knows any name for that ID)",
 	"damaged-record-portmap": "(not in issue 17: a teardown whose record is damaged DELs without the caller's port mappings, so portmap's rules stay)",
@@ -340,14 +336,15 @@ func names(nets []ocicni.NetAttachment) []string {
 }
 
 // readings counts the ways a results file name splits into a loaded
-// network, a non-empty sandbox ID and an ethN interface.
+// network, a sandbox ID and an interface name, none of them empty.
 func readings(name string) int {
 	n := 0
 	for _, net := range netNames {
 		rest, ok := strings.CutPrefix(name, net+"-")
-		i := strings.LastIndex(rest, "-eth")
-		if ok && i > 0 {
-			n++
+		for i := 1; ok && i < len(rest)-1; i++ {
+			if rest[i] == '-' {
+				n++
+			}
 		}
 	}
 	return n
