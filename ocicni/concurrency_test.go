@@ -101,7 +101,6 @@ func TestSlowPluginBlocksNeitherReloadNorStatusNorOtherPods(t *testing.T) {
 	go func() {
 		others <- func() error {
 			e.noopNet("30-new.conflist", "new", "1.0.0", "10.0.0.3", "")
-			p.conf.Reload()
 			if got := networkNames(p.Networks()); !reflect.DeepEqual(got, []string{"fast", "slow", "new"}) {
 				return errors.New("reload did not pick up the new file: " + strings.Join(got, ","))
 			}

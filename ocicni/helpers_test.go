@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -517,16 +518,6 @@ func (e *env) entries() []*attachstore.Entry {
 	return all
 }
 
-// waitScanSettled waits until no file in the watched directories is recent
-// enough to make the fingerprint distrusted, so an operation's fingerprint
-// check, not racy-stamp caution, decides whether it reloads.
-func waitScanSettled(t *testing.T, p *Plugin) {
-	t.Helper()
-	testutil.Eventually(t, 5*time.Second, func() bool {
-		return p.conf.Settled()
-	}, "directory stamps never settled")
-}
-
 // serialGC makes GC tear stale sandboxes down one at a time, for tests
 // whose noop plugins share one debug file, which concurrent calls corrupt.
 func serialGC() Option {
@@ -575,4 +566,87 @@ func repolled(t *testing.T, p *Plugin) {
 		}
 		return false
 	}, "the rewritten default network's STATUS never answered")
+}
+
+// waitFor bounds every wait on the watcher. It is generous because the
+// tests share two cores with -race; a working watcher takes milliseconds.
+const waitFor = 10 * time.Second
+
+// confBytes is a conflist of the given plugin types (noop when none).
+func confBytes(name, version string, types ...string) []byte {
+	if len(types) == 0 {
+		types = []string{"noop"}
+	}
+	var plugins []map[string]any
+	for _, t := range types {
+		plugins = append(plugins, map[string]any{"type": t})
+	}
+	return []byte(mustJSON(map[string]any{"cniVersion": version, "name": name, "plugins": plugins}))
+}
+
+func writeFile(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// watched builds a watching Plugin on the env and waits until its watches
+// are in place (or it fell back to polling), so that a change the test makes
+// next is the watcher's to see and not caught by the first load.
+func (e *env) watched(opts ...Option) *Plugin {
+	e.t.Helper()
+	p := e.plugin(opts...)
+	testutil.Eventually(e.t, waitFor, func() bool { return p.conf.Stats().Reloads > 0 }, "the watcher never armed")
+	return p
+}
+
+// waitDefault waits until the plugin's current configuration (as the
+// watcher left it: in watch mode reading it never reloads) has want as its
+// default network ("" for none).
+func waitDefault(t *testing.T, p *Plugin, want string) {
+	t.Helper()
+	testutil.Eventually(t, waitFor, func() bool { return p.GetDefaultNetworkName() == want },
+		"default network is %q, want %q (view %+v)", p.GetDefaultNetworkName(), want, p.Networks())
+}
+
+// waitNetwork waits until the named network is loaded and cond holds for it.
+func waitNetwork(t *testing.T, p *Plugin, name string, cond func(NetworkInfo) bool) {
+	t.Helper()
+	testutil.Eventually(t, waitFor, func() bool {
+		for _, n := range p.Networks().Networks {
+			if n.Name == name {
+				return cond(n)
+			}
+		}
+		return false
+	}, "network %q never reached the wanted state (view %+v)", name, p.Networks())
+}
+
+// waitSkipped waits until file is skipped with a reason containing want.
+func waitSkipped(t *testing.T, p *Plugin, file, want string) {
+	t.Helper()
+	testutil.Eventually(t, waitFor, func() bool {
+		for _, s := range p.Networks().Skipped {
+			if s.File == file && strings.Contains(s.Reason, want) {
+				return true
+			}
+		}
+		return false
+	}, "%s never skipped for %q (view %+v)", file, want, p.Networks())
+}
+
+// median returns the middle value of ds without reordering the caller's
+// slice.
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// watcherRunning reports whether a configuration watcher's goroutine is
+// alive in this process.
+func watcherRunning() bool {
+	buf := make([]byte, 1<<20)
+	return strings.Contains(string(buf[:runtime.Stack(buf, true)]), "netconf.(*watcher).run")
 }

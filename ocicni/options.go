@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/containernetworking/cni/pkg/invoke"
-	"github.com/fsnotify/fsnotify"
 	"github.com/sirupsen/logrus"
 	"go.opentelemetry.io/otel/metric"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
@@ -60,11 +59,6 @@ type options struct {
 	tracerProvider   trace.TracerProvider
 	meterProvider    metric.MeterProvider
 	readiness        readinessOptions
-
-	// newFSWatcher creates the inotify watcher. It is a field so tests can
-	// hold on to the watcher and feed its error channel; nothing else sets
-	// it.
-	newFSWatcher func() (*fsnotify.Watcher, error)
 }
 
 func defaultOptions() options {
@@ -81,7 +75,6 @@ func defaultOptions() options {
 		kubernetesArgs: true,
 		gcWorkers:      defaultGCWorkers,
 		gcHoldBack:     DefaultGCHoldBack,
-		newFSWatcher:   fsnotify.NewWatcher,
 		tracerProvider: tracenoop.NewTracerProvider(),
 		meterProvider:  metricnoop.NewMeterProvider(),
 	}

@@ -83,7 +83,6 @@ func New(opts ...Option) (*Plugin, error) {
 	p.conf = netconf.Open(netconf.Config{
 		ConfDir: o.confDir, BinDirs: o.binDirs, DefaultNetwork: o.defaultNetwork,
 		Watch: o.watch, PollInterval: o.pollInterval, Log: o.logger, Exec: p.exec,
-		NewFSWatcher: o.newFSWatcher,
 	})
 	if err := tel.observe(p.conf); err != nil {
 		p.Shutdown()

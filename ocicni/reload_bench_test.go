@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -39,14 +38,6 @@ func waitView(b *testing.B, p *Plugin, cond func(NetworkSet) bool) {
 			b.Fatalf("configuration never reached the wanted state: %+v", v)
 		}
 	}
-}
-
-// median returns the middle value of ds without reordering the caller's
-// slice.
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
 
 // BenchmarkWatchToReady measures the time from a conflist being renamed
@@ -168,64 +159,4 @@ func BenchmarkWatchToReady(b *testing.B) {
 		b.ReportMetric(float64(median(lat).Microseconds())/1000, "ms-median")
 		b.ReportMetric(float64(p.conf.Stats().VersionExecs-execs)/float64(len(lat)), "execs/op")
 	})
-}
-
-// BenchmarkReloadCached500 measures one reload of a conf dir of 500 files
-// whose validation is already cached, and reports the VERSION execs it
-// caused (want 0). "scan-only" is what an operation pays without a
-// watcher when nothing changed: the directory fingerprint alone.
-func BenchmarkReloadCached500(b *testing.B) {
-	p := plugin500(b, WithWatch(false))
-
-	b.Run("reload", func(b *testing.B) {
-		execs := p.conf.Stats().VersionExecs
-		for b.Loop() {
-			p.conf.Reload()
-		}
-		b.ReportMetric(float64(p.conf.Stats().VersionExecs-execs), "execs")
-	})
-	b.Run("scan-only", func(b *testing.B) {
-		execs := p.conf.Stats().VersionExecs
-		for b.Loop() {
-			if p.GetDefaultNetworkName() != "net000" {
-				b.Fatal("default network lost")
-			}
-		}
-		b.ReportMetric(float64(p.conf.Stats().VersionExecs-execs), "execs")
-	})
-}
-
-// plugin500 builds a Plugin on a conf dir of 500 valid two-plugin files,
-// all loaded (so every later reload finds its validation cached).
-func plugin500(b *testing.B, opts ...Option) *Plugin {
-	b.Helper()
-	conf := b.TempDir()
-	bin := testutil.LinkPlugins(b, "noop")
-	for i := 0; i < 500; i++ {
-		name := fmt.Sprintf("%03d-net.conflist", i)
-		data := confBytes(fmt.Sprintf("net%03d", i), "1.0.0", "noop", "noop")
-		if err := os.WriteFile(filepath.Join(conf, name), data, 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
-	p := benchPlugin(b, append([]Option{WithConfDir(conf), WithBinDirs(bin)}, opts...)...)
-	if n := len(p.Networks().Networks); n != 500 {
-		b.Fatalf("%d networks loaded, want 500", n)
-	}
-	return p
-}
-
-// BenchmarkReloadWatched500 is BenchmarkReloadCached500's reload as the
-// inotify watcher does it: with watching on, the directory fingerprint is
-// not needed.
-func BenchmarkReloadWatched500(b *testing.B) {
-	p := plugin500(b)
-	if p.conf.Stats().Polling {
-		b.Skip("inotify unavailable; the watcher polls")
-	}
-	execs := p.conf.Stats().VersionExecs
-	for b.Loop() {
-		p.conf.Reload()
-	}
-	b.ReportMetric(float64(p.conf.Stats().VersionExecs-execs), "execs")
 }

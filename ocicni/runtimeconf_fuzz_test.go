@@ -1,18 +1,24 @@
 package ocicni
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/containernetworking/cni/libcni"
 	"github.com/containernetworking/cni/pkg/invoke"
 	"github.com/containernetworking/cni/pkg/utils"
 	"github.com/netplumb/ocicni/internal/netconf"
+	"github.com/netplumb/ocicni/internal/pluginexec"
+	"github.com/netplumb/ocicni/internal/testutil"
+	"github.com/sirupsen/logrus"
 )
 
 // cniArgKeys are the only keys the library may put in CNI_ARGS.
@@ -27,6 +33,7 @@ var cniArgKeys = []string{"IgnoreUnknown", "K8S_POD_NAMESPACE", "K8S_POD_NAME", 
 // is refused is refused with a sentinel.
 func FuzzRuntimeConf(f *testing.F) {
 	f.Add("web", "shop", "sb1", "uid-1", "", "10.0.0.2", "", int32(8080), int32(80), "tcp", "")
+	set := fuzzNetworks(f, "net1", "net2")
 	f.Fuzz(func(t *testing.T, name, namespace, id, uid, ifname, ip, mac string, hostPort, containerPort int32, proto, hostIP string) {
 		pod := PodNetwork{
 			Name: name, Namespace: namespace, ID: id, UID: uid, NetNS: "/proc/self/ns/net",
@@ -37,11 +44,6 @@ func FuzzRuntimeConf(f *testing.F) {
 			}},
 		}
 		p := &Plugin{opts: options{kubernetesArgs: true}}
-		var nets []*netconf.Network
-		for _, n := range []string{"net1", "net2"} {
-			nets = append(nets, &netconf.Network{Name: n, List: &libcni.NetworkConfigList{Name: n, CNIVersion: "1.0.0"}})
-		}
-		set := netconf.NewSet(nets...)
 		err := validateSetup(&pod)
 		var atts []*attachment
 		if err == nil {
@@ -119,4 +121,23 @@ func checkCNIArgs(t *testing.T, rt *libcni.RuntimeConf) {
 		}
 		keys[kv[0]] = true
 	}
+}
+
+// fuzzNetworks loads one noop network per name from a conf dir of its own
+// and returns the snapshot, as a Plugin would plan against it.
+func fuzzNetworks(f *testing.F, names ...string) *netconf.Set {
+	dir := f.TempDir()
+	for _, n := range names {
+		testutil.WriteJSON(f, dir, n+".conflist", map[string]any{"cniVersion": "1.0.0", "name": n, "plugins": []any{map[string]any{"type": "noop"}}})
+	}
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	s := netconf.Open(netconf.Config{ConfDir: dir, BinDirs: []string{testutil.LinkPlugins(f, "noop")}, Log: log,
+		Exec: pluginexec.New(pluginexec.Config{Timeouts: pluginexec.Timeouts{ByVerb: map[string]time.Duration{"VERSION": 10 * time.Second}}, Log: log})})
+	f.Cleanup(s.Close)
+	set, err := s.Current(context.Background())
+	if err != nil || len(set.Ordered) != len(names) {
+		f.Fatalf("loaded %d of %d networks: %v", len(set.Ordered), len(names), err)
+	}
+	return set
 }

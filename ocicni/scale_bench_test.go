@@ -201,32 +201,3 @@ func BenchmarkGCMostlyValid(b *testing.B) {
 		}
 	}
 }
-
-// BenchmarkLoad1000 loads 1,000 two-plugin conf files: cold (a new
-// Plugin, whose VERSION exec per binary is the floor) and warm (a reload
-// of unchanged files, which parses and execs nothing).
-func BenchmarkLoad1000(b *testing.B) {
-	conf := b.TempDir()
-	bin := testutil.LinkPlugins(b, "noop")
-	for i := range 1000 {
-		data := confBytes(fmt.Sprintf("net%04d", i), "1.0.0", "noop", "noop")
-		if err := os.WriteFile(filepath.Join(conf, fmt.Sprintf("%04d-net.conflist", i)), data, 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.Run("cold", func(b *testing.B) {
-		for b.Loop() {
-			p := benchPlugin(b, WithConfDir(conf), WithBinDirs(bin), WithWatch(false))
-			if n := len(p.Networks().Networks); n != 1000 {
-				b.Fatalf("%d networks loaded", n)
-			}
-			_ = p.Shutdown()
-		}
-	})
-	b.Run("warm", func(b *testing.B) {
-		p := benchPlugin(b, WithConfDir(conf), WithBinDirs(bin), WithWatch(false))
-		for b.Loop() {
-			p.conf.Reload()
-		}
-	})
-}

@@ -118,18 +118,3 @@ func (s *Set) Info() types.NetworkSet {
 	}
 	return out
 }
-
-// NewSet returns a snapshot holding networks, the first as the default,
-// as if loaded from no directory. It serves callers that plan against a
-// configuration they built themselves.
-func NewSet(networks ...*Network) *Set {
-	s := &Set{byName: map[string]*Network{}, skippedNets: map[string]error{}, changed: make(chan struct{})}
-	for _, n := range networks {
-		s.byName[n.Name] = n
-		s.Ordered = append(s.Ordered, n)
-	}
-	if len(networks) > 0 {
-		s.Default = networks[0]
-	}
-	return s
-}

@@ -14,14 +14,14 @@ import (
 func TestKeepSettlingOnlyKeepsRecentParseFailures(t *testing.T) {
 	d := newTestDirs(t)
 	path, skipped, fresh := confPath(d, "10-a.conflist"), confPath(d, "20-b.conflist"), confPath(d, "30-c.conflist")
-	write(t, path, conflist("a"))
-	write(t, skipped, []byte("{not json"))
+	writeFile(t, path, confBytes("a", "1.0.0"))
+	writeFile(t, skipped, []byte("{not json"))
 	prev := d.loader().load(context.Background(), nil)
 	if prev.Default == nil || !prev.skipped(skipped) {
 		t.Fatalf("first load: default %+v, skipped %+v; want a loaded and b skipped", prev.Default, prev.Skipped)
 	}
-	write(t, path, nil)
-	write(t, fresh, nil)
+	writeFile(t, path, nil)
+	writeFile(t, fresh, nil)
 	parseErr := parseFailure{errors.New("is empty")}
 	now := time.Now()
 
@@ -67,14 +67,14 @@ func TestKeepSettlingOnlyKeepsRecentParseFailures(t *testing.T) {
 func TestLoadKeepsNetworkWhileFileSettles(t *testing.T) {
 	d := newTestDirs(t)
 	path := confPath(d, "10-a.conflist")
-	write(t, path, conflist("a"))
+	writeFile(t, path, confBytes("a", "1.0.0"))
 	l := d.loader()
 	prev := l.load(context.Background(), nil)
 	if err := os.Truncate(path, 0); err != nil {
 		t.Fatal(err)
 	}
 	// A file being created alongside stays out until it is written.
-	write(t, confPath(d, "20-b.conflist"), nil)
+	writeFile(t, confPath(d, "20-b.conflist"), nil)
 
 	next := l.load(context.Background(), prev)
 	if next.Default != prev.Default || len(next.Skipped) != 0 {
@@ -98,17 +98,17 @@ func TestLoadKeepsNetworkWhileFileSettles(t *testing.T) {
 func TestWatcherRereadsKeptFileOnceSettled(t *testing.T) {
 	d := newTestDirs(t)
 	path := confPath(d, "10-a.conflist")
-	write(t, path, conflist("a"))
+	writeFile(t, path, confBytes("a", "1.0.0"))
 	s := d.open(t, true)
 	armed(t, s)
 
-	write(t, path, []byte("{not json"))
+	writeFile(t, path, []byte("{not json"))
 	testutil.Eventually(t, waitFor, func() bool { return s.settleAt.Load() != 0 }, "the broken file was never kept")
 	testutil.Eventually(t, waitFor, func() bool {
 		set, _ := s.Current(context.Background())
 		return set.Default == nil && strings.Contains(skipReason(set, path), "is not a JSON object")
 	}, "the broken file was never skipped once settled")
-	if !s.Settled() {
+	if !s.settled() {
 		t.Fatal("the Source is not settled after the kept file was skipped")
 	}
 }

@@ -30,8 +30,9 @@ type Config struct {
 	Log            logrus.FieldLogger
 	// Exec runs the VERSION execs that validate plugins.
 	Exec invoke.Exec
-	// NewFSWatcher creates the inotify watcher; nil means fsnotify's.
-	NewFSWatcher func() (*fsnotify.Watcher, error)
+	// newFSWatcher creates the inotify watcher; nil means fsnotify's.
+	// Tests set it to reach the watcher under the event loop.
+	newFSWatcher func() (*fsnotify.Watcher, error)
 }
 
 // Source is the configuration as a stream of snapshots.
@@ -58,7 +59,7 @@ type Source struct {
 	// settleAt is when the files the last load kept while they settle
 	// are to be read again (Unix nanoseconds), 0 when it kept none.
 	settleAt atomic.Int64
-	changes  atomic.Int64 // snapshots swapped in after the first, for Stats
+	changes  atomic.Int64 // snapshots swapped in after the first; tests read it
 
 	// life is cancelled by Close. Reloads run on it rather than on a
 	// caller's context: a caller giving up must not make a plugin's
@@ -69,30 +70,20 @@ type Source struct {
 	closeOnce sync.Once
 }
 
-// Stats counts what the Source has done, for tests, benchmarks and metrics.
+// Stats counts what the Source has done, for the face's metrics.
 type Stats struct {
 	// Reloads is the number of watcher-driven reloads so far.
 	Reloads int64
-	// Events is the number of relevant inotify events the watcher has
-	// received so far; it says that a change has reached the watcher.
-	Events int64
 	// VersionExecs is the number of VERSION execs so far.
 	VersionExecs int64
-	// Changes is the number of times a reload found the configuration
-	// changed and swapped a new snapshot in.
-	Changes int64
-	// Watching is set when a goroutine follows the directories.
-	Watching bool
-	// Polling is set once inotify proved unavailable.
-	Polling bool
 }
 
 // Open loads the configuration once and, when cfg.Watch is set, starts
 // following the directories. It never fails: what is wrong is recorded in
 // the snapshot.
 func Open(cfg Config) *Source {
-	if cfg.NewFSWatcher == nil {
-		cfg.NewFSWatcher = fsnotify.NewWatcher
+	if cfg.newFSWatcher == nil {
+		cfg.newFSWatcher = fsnotify.NewWatcher
 	}
 	if cfg.Log == nil {
 		cfg.Log = logrus.New()
@@ -132,12 +123,9 @@ func (s *Source) Done() <-chan struct{} { return s.life.Done() }
 
 // Stats returns the counters so far.
 func (s *Source) Stats() Stats {
-	st := Stats{VersionExecs: s.loader.cache.versionExecs.Load(), Changes: s.changes.Load()}
+	st := Stats{VersionExecs: s.loader.cache.versionExecs.Load()}
 	if s.watch != nil {
-		st.Watching = true
 		st.Reloads = s.watch.reloads.Load()
-		st.Events = s.watch.events.Load()
-		st.Polling = s.watch.polling.Load()
 	}
 	return st
 }
@@ -262,17 +250,11 @@ func (s *Source) logLoad(old, set *Set) {
 	l.Info("CNI configuration reloaded")
 }
 
-// Reload loads the configuration now, after any reload in progress, on
-// the Source's own context.
-func (s *Source) Reload() {
-	s.reload(s.life)
-}
-
-// Settled reports whether no entry of the directories changed so recently
+// settled reports whether no entry of the directories changed so recently
 // that its stamp cannot be trusted to show a further change, and no file
 // is kept at its last valid version while it settles; until then a caller
 // checking the fingerprint reloads whatever it says.
-func (s *Source) Settled() bool {
+func (s *Source) settled() bool {
 	_, racy := s.scanDirs()
 	return !racy && time.Now().UnixNano() >= s.settleAt.Load()
 }

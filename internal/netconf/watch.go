@@ -122,7 +122,7 @@ func (w *watcher) run() {
 // that reload ends, and since files may have landed before they existed,
 // another reload follows.
 func (w *watcher) arm() error {
-	fsw, err := w.s.cfg.NewFSWatcher()
+	fsw, err := w.s.cfg.newFSWatcher()
 	if err != nil {
 		return err
 	}

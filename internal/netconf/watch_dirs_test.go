@@ -1,8 +1,4 @@
-package ocicni
-
-// Tests of the watched directories themselves: missing at start, deleted
-// and recreated, never created by the library, and plugin binaries that
-// arrive after their configuration or through a repointed bin dir.
+package netconf
 
 import (
 	"errors"
@@ -13,14 +9,15 @@ import (
 	"testing"
 
 	"github.com/netplumb/ocicni/internal/testutil"
+	"github.com/netplumb/ocicni/types"
 )
 
 func TestWatchConfDirMissingAtStart(t *testing.T) {
 	e := newEnv(t)
 	confDir := filepath.Join(t.TempDir(), "etc", "cni", "net.d")
 	p := e.watched(WithConfDir(confDir))
-	if err := p.Status(); !errors.Is(err, ErrNotReady) || !strings.Contains(err.Error(), confDir) {
-		t.Fatalf("Status with a missing conf dir = %v, want ErrNotReady naming %s", err, confDir)
+	if err := p.Status(); !errors.Is(err, types.ErrNotReady) || !strings.Contains(err.Error(), confDir) {
+		t.Fatalf("Status with a missing conf dir = %v, want types.ErrNotReady naming %s", err, confDir)
 	}
 	mkdir(t, confDir)
 	writeFile(t, filepath.Join(confDir, "10-a.conflist"), confBytes("a", "1.0.0"))
@@ -69,8 +66,8 @@ func TestNoDirectoriesCreated(t *testing.T) {
 	binDir := filepath.Join(t.TempDir(), "opt", "cni", "bin")
 	for _, watch := range []bool{true, false} {
 		p := e.plugin(WithConfDir(confDir), WithBinDirs(missingBin, binDir), WithWatch(watch))
-		if err := p.Status(); !errors.Is(err, ErrNotReady) {
-			t.Fatalf("Status = %v, want ErrNotReady", err)
+		if err := p.Status(); !errors.Is(err, types.ErrNotReady) {
+			t.Fatalf("Status = %v, want types.ErrNotReady", err)
 		}
 		_ = p.Networks()
 		_ = p.Shutdown()
@@ -103,6 +100,7 @@ func TestPluginInstalledAfterConfig(t *testing.T) {
 		})
 	}
 }
+
 func TestWatchSymlinkedBinDirRepointed(t *testing.T) {
 	e := newEnv(t)
 	root := t.TempDir()

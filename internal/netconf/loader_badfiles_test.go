@@ -1,4 +1,4 @@
-package ocicni
+package netconf
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package ocicni
+package netconf
 
 import (
 	"errors"
@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sirupsen/logrus"
-
 	"github.com/netplumb/ocicni/internal/testutil"
+	"github.com/netplumb/ocicni/types"
+	"github.com/sirupsen/logrus"
 )
 
 // inotifyLimitEnv carries "name=value" to a test re-run in a child user
@@ -65,7 +65,7 @@ func pollingLogs(e *env) []*logrus.Entry {
 
 // waitChanged waits until a reload replaces view, without calling into the
 // plugin (which would reload on its own when polling).
-func waitChanged(t *testing.T, view NetworkSet) {
+func waitChanged(t *testing.T, view types.NetworkSet) {
 	t.Helper()
 	select {
 	case <-view.Changed:
@@ -77,13 +77,13 @@ func waitChanged(t *testing.T, view NetworkSet) {
 // checkPolls asserts that the plugin polls: a config written after the
 // fallback is picked up by the poller itself, and the fallback was logged
 // once, with the kernel's reason.
-func checkPolls(t *testing.T, e *env, p *Plugin, reason error) {
+func checkPolls(t *testing.T, e *env, p *plugin, reason error) {
 	t.Helper()
-	testutil.Eventually(t, waitFor, func() bool { return p.conf.Stats().Polling }, "the watcher never fell back to polling")
-	view := currentSet(p).Info()
+	testutil.Eventually(t, waitFor, func() bool { return stats(p.conf).Polling }, "the watcher never fell back to polling")
+	view := p.current().Info()
 	writeFile(t, filepath.Join(e.confDir, "05-late.conflist"), confBytes("late", "1.0.0"))
 	waitChanged(t, view)
-	if got := currentSet(p).Info().Default; got != "late" {
+	if got := p.current().Info().Default; got != "late" {
 		t.Fatalf("default network after polling = %q, want late", got)
 	}
 	writeFile(t, filepath.Join(e.confDir, "04-later.conflist"), confBytes("later", "1.0.0"))
@@ -129,7 +129,7 @@ func TestWatchPollsWhenWatchesRunOutLater(t *testing.T) {
 	}
 	e := newEnv(t)
 	p := e.watched(WithPollInterval(5 * time.Millisecond))
-	if p.conf.Stats().Polling {
+	if stats(p.conf).Polling {
 		t.Fatalf("polling from the start; the limit is too low for this test's layout: %v", pollingLogs(e))
 	}
 	// A symlinked config whose target lives in a new directory needs a
@@ -141,9 +141,9 @@ func TestWatchPollsWhenWatchesRunOutLater(t *testing.T) {
 	waitDefault(t, p, "a")
 	checkPolls(t, e, p, syscall.ENOSPC)
 
-	view := currentSet(p).Info()
+	view := p.current().Info()
 	writeFile(t, target, confBytes("a2", "1.0.0"))
 	waitChanged(t, view)
 	waitDefault(t, p, "later")
-	waitNetwork(t, p, "a2", func(NetworkInfo) bool { return true })
+	waitNetwork(t, p, "a2", func(types.NetworkInfo) bool { return true })
 }
