@@ -20,15 +20,6 @@ import (
 	"github.com/netplumb/ocicni/internal/testutil"
 )
 
-// settle writes a sentinel network and waits until it is loaded. Events are
-// handled in order and every reload reads the whole directory, so once the
-// sentinel is in, everything written before it has been reloaded too.
-func settle(t *testing.T, e *env, p *Plugin, name string) {
-	t.Helper()
-	writeFile(t, filepath.Join(e.confDir, "zz-"+name+".conflist"), confBytes(name, "1.0.0"))
-	waitNetwork(t, p, name, func(NetworkInfo) bool { return true })
-}
-
 func TestNoWatchFindsDefaultAddedLater(t *testing.T) {
 	build := map[string]func(e *env) CNIPlugin{
 		"WithWatch(false)": func(e *env) CNIPlugin { return e.plugin(WithWatch(false)) },
