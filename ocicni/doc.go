@@ -129,8 +129,8 @@
 // every skipped file with its reason — what an operator needs to answer "why
 // is my node not ready". Its Changed channel closes only when something
 // really changed (a network, the default, or a skip reason). WaitReady(ctx)
-// blocks until Status() is nil, waking on every change and re-asking the
-// plugins' STATUS every second, so a runtime need not poll; on timeout its
+// blocks until Status() is nil, waking on every change and on every new
+// STATUS answer, so a runtime need not poll; on timeout its
 // error matches both the context's error and ErrNotReady, and after Shutdown
 // it returns ErrShutdown.
 //
@@ -212,14 +212,16 @@
 // # Readiness
 //
 // Status() is nil only when a default network is loaded, every plugin of its
-// chain is present, and (for cniVersion 1.1.0) the plugins' STATUS verb
-// reports ready, within a 10 s deadline. The plugins of the chain are asked
-// at once, not one after another as libcni asks them (a STATUS answer depends
-// on no other plugin's), so Status costs the slowest plugin's answer, not the
-// sum; a failure is reported for the first failing plugin in chain order.
+// chain is present, and (for cniVersion 1.1.0) the plugins' STATUS verb last
+// said ready. STATUS is never asked on the call path: a background poller
+// asks the default chain's plugins (all at once) when the configuration
+// loads or changes and every WithStatusInterval, and Status answers from the
+// last answer, so a hanging plugin holds up neither Status nor Networks. A
+// failure after a success may be tolerated for WithStatusGracePeriod.
 // Otherwise the error matches ErrNotReady and says what to fix: no
 // configuration in DIR, default network X not found, plugin P missing from
-// DIRS, file F skipped because …
+// DIRS, file F skipped because …, or the plugin's STATUS error. The
+// repository's docs/readiness.md has the details.
 //
 // # Garbage collection
 //
@@ -367,15 +369,17 @@
 //
 // Added beyond cri-o, all backwards compatible:
 //
-//   - New(opts ...Option) with WithConfDir, WithBinDirs, WithCacheDir,
-//     WithDefaultNetwork, WithWatch, WithPollInterval, WithLogger, WithExec,
-//     WithPluginTimeout and WithKubernetesArgs.
+//   - New(opts ...Option) and the With options (configuration, logging,
+//     telemetry, timeouts, readiness, concurrency); every one defaults to
+//     what cri-o/ocicni does or to a bound it lacks.
 //   - RuntimeConfig fields IPs, DNS, DeviceID, InfinibandGUID and Aliases,
 //     sent as the ips, dns, deviceID, infinibandGUID and aliases capabilities;
 //     MAC is also sent as the mac capability. IP and MAC keep working through
 //     CNI_ARGS as in cri-o.
-//   - (Plugin).Networks(), (Plugin).WaitReady(ctx), sentinel errors, OpError
-//     and IsRetryable.
+//   - (Plugin).Networks(), (Plugin).WaitReady(ctx), sentinel errors, OpError,
+//     IsRetryable, and the validation a fake CNIPlugin needs
+//     (ValidatePodNetwork, ValidateSandbox, ValidateGCPods, ValidateAttachment,
+//     InterfaceNames).
 //
 // Where behaviour differs from cri-o, it differs on purpose: no caller data
 // is modified, a failed setup is rolled back, teardown keeps going past a
