@@ -650,3 +650,31 @@ func watcherRunning() bool {
 	buf := make([]byte, 1<<20)
 	return strings.Contains(string(buf[:runtime.Stack(buf, true)]), "netconf.(*watcher).run")
 }
+
+// setupOutcome is what one SetUpPod returned.
+type setupOutcome struct {
+	results []NetResult
+	err     error
+}
+
+// setUpAsync runs SetUpPodWithContext on a goroutine of its own.
+func setUpAsync(ctx context.Context, p *Plugin, pod PodNetwork) <-chan setupOutcome {
+	out := make(chan setupOutcome, 1)
+	go func() {
+		res, err := p.SetUpPodWithContext(ctx, pod)
+		out <- setupOutcome{res, err}
+	}()
+	return out
+}
+
+// outcomeOf waits, bounded, for an asynchronous setup to return.
+func outcomeOf(t *testing.T, ch <-chan setupOutcome, what string) setupOutcome {
+	t.Helper()
+	select {
+	case o := <-ch:
+		return o
+	case <-time.After(waitFor):
+		t.Fatalf("%s never returned", what)
+		return setupOutcome{}
+	}
+}

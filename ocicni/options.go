@@ -59,6 +59,7 @@ type options struct {
 	tracerProvider   trace.TracerProvider
 	meterProvider    metric.MeterProvider
 	readiness        readinessOptions
+	idempotentSetup  bool
 }
 
 func defaultOptions() options {

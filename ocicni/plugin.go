@@ -32,8 +32,10 @@ type Plugin struct {
 	// stale sandboxes down as pod operations do (pods, then gc for
 	// reading), and takes gc for writing only around the CNI GC verb; its
 	// wait for gc holds new readers back for a bounded time only.
-	// Every wait honours the caller's context. No other lock is held
-	// across a plugin exec.
+	// A setup registers in setups before it takes its sandbox's lock, and
+	// an identical one waits there for its outcome instead (setups' mutex
+	// is never held while waiting). Every wait honours the caller's
+	// context. No other lock is held across a plugin exec.
 	opts  options
 	exec  *pluginexec.Runner
 	cni   *libcni.CNIConfig
@@ -43,7 +45,9 @@ type Plugin struct {
 
 	store *attachstore.Store
 	pods  *podLocks
-	gc    *gcGate
+	// setups are the setups in flight, which an identical retry joins.
+	setups *setupCalls
+	gc     *gcGate
 
 	// gcRun holds a token while a GC runs, so one runs at a time; a channel
 	// so that waiting for it ends with the caller's context.
@@ -66,11 +70,12 @@ func New(opts ...Option) (*Plugin, error) {
 		opt(&o)
 	}
 	p := &Plugin{
-		opts:  o,
-		pods:  newPodLocks(),
-		store: attachstore.New(o.cacheDir),
-		gcRun: make(chan struct{}, 1),
-		gc:    newGCGate(),
+		opts:   o,
+		pods:   newPodLocks(),
+		setups: newSetupCalls(),
+		store:  attachstore.New(o.cacheDir),
+		gcRun:  make(chan struct{}, 1),
+		gc:     newGCGate(),
 	}
 	tel, err := newTelemetry(&o)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/netplumb/ocicni/internal/attachstore"
+	"github.com/netplumb/ocicni/internal/netconf"
 	"github.com/netplumb/ocicni/internal/pluginexec"
 )
 
@@ -21,6 +22,14 @@ func (p *Plugin) SetUpPod(pod PodNetwork) ([]NetResult, error) {
 // When any network fails, every network of the call, the failing one
 // included, gets a DEL in reverse order before the error returns, even if
 // ctx was cancelled. Results are in attach order.
+//
+// A call identical to a setup of the same sandbox still in flight (same
+// networks, interface names, netns and runtime configuration) waits for
+// that setup and returns its outcome, unless that setup ended because its
+// own caller's context did, in which case this call runs the setup itself.
+// A sandbox already attached to a requested network and interface is
+// refused with ErrAlreadyAttached, except that with WithIdempotentSetup a
+// call identical to the one that attached it returns the recorded results.
 func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []NetResult, err error) {
 	ctx, span := p.tel.startOp(ctx, "setup", &pod)
 	defer span.endOp(&err)
@@ -35,16 +44,48 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []N
 	if err != nil {
 		return nil, err
 	}
+	key := setupKey(&pod, atts)
+	for key != "" {
+		call, leader := p.setups.begin(pod.ID, key)
+		if call == nil {
+			break
+		}
+		if leader {
+			results, err := p.setUp(ctx, set, &pod, atts)
+			p.setups.end(pod.ID, call, results, err, err != nil && ctx.Err() != nil)
+			return results, err
+		}
+		p.opts.logger.WithFields(podFields(&pod)).Info("pod network setup already in progress for this sandbox; waiting for its outcome")
+		select {
+		case <-call.done:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for the same setup of sandbox %s in progress: %w", pod.ID, ctx.Err())
+		}
+		if !call.ownContext {
+			return call.outcome()
+		}
+	}
+	return p.setUp(ctx, set, &pod, atts)
+}
+
+// setUp is SetUpPodWithContext from the pod lock on.
+func (p *Plugin) setUp(ctx context.Context, set *netconf.Set, pod *PodNetwork, atts []*attachment) (_ []NetResult, err error) {
 	unlock, err := p.lockPod(ctx, pod.ID)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
 
+	if p.opts.idempotentSetup {
+		if results, ok := p.recordedResults(set, pod, atts); ok {
+			p.opts.logger.WithFields(podFields(pod)).Info("pod network setup repeats the one that attached the sandbox; returning its recorded results")
+			return results, nil
+		}
+	}
 	for _, a := range atts {
 		if p.store.Exists(a.name, pod.ID, a.ifname) {
 			return nil, fmt.Errorf("%w: network %q on %s for pod %s (sandbox %s); tear the pod down before setting it up again",
-				ErrAlreadyAttached, a.name, a.ifname, podName(&pod), pod.ID)
+				ErrAlreadyAttached, a.name, a.ifname, podName(pod), pod.ID)
 		}
 	}
 	// The order key is taken under the pod lock, so two setups of one
@@ -59,7 +100,7 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []N
 	loDone := make(chan error, 1)
 	go func() { loDone <- bringUpLoopback(pod.NetNS) }()
 	results := make([]NetResult, len(atts))
-	err = p.forEachNetwork(ctx, &pod, stepAdd, atts, forwardStopAtFirst, func(ctx context.Context, a *attachment) error {
+	err = p.forEachNetwork(ctx, pod, stepAdd, atts, forwardStopAtFirst, func(ctx context.Context, a *attachment) error {
 		// The record is written while the first plugin's process starts:
 		// the gate hands the plugin its configuration only once the record
 		// is on disk, so the fsyncs cost no latency and no plugin acts
@@ -78,7 +119,7 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []N
 		return nil
 	})
 	if loErr := <-loDone; loErr != nil && err == nil {
-		err = fmt.Errorf("pod %s: bringing up lo in %s: %w", podName(&pod), pod.NetNS, loErr)
+		err = fmt.Errorf("pod %s: bringing up lo in %s: %w", podName(pod), pod.NetNS, loErr)
 	}
 	if err == nil {
 		return results, nil
@@ -89,7 +130,7 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []N
 			started = append(started, a)
 		}
 	}
-	if rbErr := p.rollback(ctx, &pod, started); rbErr != nil {
+	if rbErr := p.rollback(ctx, pod, started); rbErr != nil {
 		return nil, fmt.Errorf("%w; rollback also failed: %w", err, rbErr)
 	}
 	return nil, err

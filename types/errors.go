@@ -48,6 +48,9 @@ var (
 	// interface that the result cache says the sandbox already has (or still
 	// owes a DEL for). Running ADD again would fail in most plugins, and the
 	// rollback would then remove the working attachment; tear down first.
+	// A setup identical to one still in flight for the sandbox is not
+	// refused but waits for its outcome, and with the library's idempotent
+	// setup option a setup identical to the recorded one gets its results.
 	ErrAlreadyAttached = errors.New("network already attached to the sandbox")
 
 	// ErrNotAttached means GetPodNetworkStatus found nothing to report

@@ -78,6 +78,8 @@ type control struct {
 	// SlowFor is how long the "slow" fault works before it succeeds, as a
 	// Go duration.
 	SlowFor string `json:"slowFor"`
+	// ReleaseFile is what the "hold" fault waits for; see hold.go.
+	ReleaseFile string `json:"releaseFile"`
 }
 
 type netConf struct {
@@ -176,6 +178,9 @@ func merge(dst *control, src control) {
 	if src.SlowFor != "" {
 		dst.SlowFor = src.SlowFor
 	}
+	if src.ReleaseFile != "" {
+		dst.ReleaseFile = src.ReleaseFile
+	}
 }
 
 func act(cmd string, conf netConf) {
@@ -246,6 +251,8 @@ func act(cmd string, conf netConf) {
 		rendezvous(cmd, conf)
 	case "crowd":
 		crowd(cmd, conf)
+	case "hold":
+		hold(cmd, conf)
 	case "hang":
 		for {
 			time.Sleep(time.Hour)
