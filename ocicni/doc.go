@@ -14,17 +14,17 @@
 //	   +---- reload ---------------+--> snapshot (immutable, swapped atomically)
 //	                                        | taken once per operation
 //	                                        v
-//	PodNetwork --> validate + plan --> sandbox lock --> record intent on disk --> one loop over networks
+//	PodNetwork --> validate + plan --> sandbox lock --> owe the DEL on disk --> one loop over networks
 //	               (ifnames, runtime conf)                (write-ahead)              (ADD, DEL, CHECK)
 //	                                                          |                          |
 //	                                                          v                          v
-//	                                    libcni result cache + records  <--  internal/pluginexec --> plugin
+//	                                    libcni result cache + owed entries  <--  internal/pluginexec --> plugin
 //	                                    (teardown, status and GC read it)   (process group, deadline)
 //
 // A reload builds a new snapshot off to the side and swaps a pointer; an
 // operation reads the pointer once. What a DEL needs is on disk before the
 // ADD's plugin reads its configuration, so a process killed at any instant
-// leaves a record that the next instance finishes.
+// leaves an owed entry that the next instance finishes.
 //
 // # The locking rule
 //
@@ -158,7 +158,7 @@
 // order before the error returns, on a context detached from the caller's,
 // because the CNI spec requires every ADD, even a failed one, to be followed
 // by a DEL. Before each ADD starts, what its DEL needs is already on disk
-// (see On disk); if a rollback DEL fails too, that record stays,
+// (see On disk); if a rollback DEL fails too, that owed entry stays,
 // GetPodNetworkStatus reports the DEL as owed, and the next TearDownPod or GC
 // retries it.
 //
@@ -169,7 +169,7 @@
 // WithParallelNetworks(true) runs the ADDs of one pod's networks
 // concurrently, and the DELs of teardown, rollback and GC likewise: interface
 // names are assigned before any plugin runs, results come back in request
-// order, and rollback, the write-ahead records and the errors are those of
+// order, and rollback, the owed entries and the errors are those of
 // the serial path (the error names the first failing network in request
 // order; every network gets its rollback DEL).
 //
@@ -247,7 +247,7 @@
 // deleted, and an unreadable cache directory is returned at once; otherwise
 // errors are joined and GC never stops early. A cache file so corrupt that
 // neither its content nor its name ties it to a loaded network is reported in
-// the log once, not on every run; half-written records left by a process that
+// the log once, not on every run; half-written entries left by a process that
 // died are removed.
 //
 // # Concurrency
@@ -324,7 +324,7 @@
 // Everything a teardown, status or GC needs is in libcni's result cache,
 // under the cache dir (default /var/lib/cni), one file per attachment:
 // results/<network>-<sandboxID>-<ifname>, in libcni's own cniCacheV1
-// format. Before a network's ADD, a write-ahead record in that same format
+// format. Before a network's ADD, a owed entry in that same format
 // (the configuration, arguments and netns the DEL needs, an empty result,
 // and the capability key io.github.netplumb.ocicni/pending-del) is written
 // durably: temporary file, fsync, rename, directory fsync, mode 0600 in a
