@@ -164,10 +164,8 @@ func (p *plugin) current() *Set {
 	return set
 }
 
-// Networks is the view of the current snapshot.
 func (p *plugin) Networks() types.NetworkSet { return p.current().Info() }
 
-// GetDefaultNetworkName is the current default network's name, or "".
 func (p *plugin) GetDefaultNetworkName() string {
 	if set := p.current(); set.Default != nil {
 		return set.Default.Name
@@ -194,7 +192,6 @@ func (p *plugin) Status() error {
 	return nil
 }
 
-// Shutdown closes the Source.
 func (p *plugin) Shutdown() error {
 	p.conf.Close()
 	return nil
@@ -204,8 +201,7 @@ func (p *plugin) Shutdown() error {
 // the watcher alone knows.
 type counters struct {
 	Stats
-	// Events is the number of relevant inotify events the watcher has
-	// received so far; it says that a change has reached the watcher.
+	// Events counts the relevant inotify events the watcher received.
 	Events int64
 	// Changes is the number of times a reload swapped a new snapshot in.
 	Changes int64
