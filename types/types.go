@@ -1,6 +1,8 @@
 // Package types holds the public data types and the CNIPlugin interface of
 // github.com/netplumb/ocicni. Package ocicni re-exports every name here
-// through type aliases, so callers normally import only ocicni.
+// through type aliases, so callers normally import only ocicni. It is plain
+// data and contracts: it imports nothing of this module and knows nothing
+// of files, plugins, processes or locks.
 package types
 
 import (
