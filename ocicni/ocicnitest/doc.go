@@ -15,8 +15,9 @@
 //     detached from the caller's; a DEL that fails there leaves the
 //     attachment owed, so status reports it and the next teardown retries;
 //   - teardown runs in reverse attach order, keeps going past a failing
-//     DEL, returns the errors joined and keeps what it could not remove;
-//     tearing down twice succeeds;
+//     DEL, returns the errors joined and keeps what it could not remove,
+//     owing its DEL (status reports it, with no CHECK); tearing down twice
+//     succeeds;
 //   - GetPodNetworkStatus reports attachments in attach order after a CHECK
 //     of each; with no network named and nothing attached it fails with
 //     ocicni.ErrNotAttached (for the default network on eth0), never an

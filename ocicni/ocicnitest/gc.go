@@ -108,6 +108,7 @@ func (p *Plugin) collect(ctx context.Context, c *Call, id string) []error {
 			return nil
 		})
 		if err != nil {
+			p.owe(&ocicni.PodNetwork{ID: id}, a)
 			errs = append(errs, &ocicni.OpError{Op: "gc", Pod: id, ID: id, Network: a.Name, Ifname: a.Ifname, Err: err})
 		}
 	}

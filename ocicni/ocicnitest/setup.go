@@ -163,7 +163,8 @@ func (p *Plugin) detachLocked(id string, r ocicni.NetAttachment) {
 	p.pods[id] = atts
 }
 
-// owe marks an attachment whose rollback DEL failed as owed,
+// owe marks an attachment whose DEL failed (in a rollback, a teardown or
+// a GC) as owed,
 // recording it if its ADD never completed.
 func (p *Plugin) owe(pod *ocicni.PodNetwork, r ocicni.NetAttachment) {
 	p.mu.Lock()

@@ -69,6 +69,9 @@ func (p *Plugin) tearDown(ctx context.Context, c *Call, pod *ocicni.PodNetwork) 
 			return nil
 		})
 		if err != nil {
+			// As with the real plugin, a failed DEL leaves the attachment
+			// owing one: status reports it instead of CHECKing it.
+			p.owe(pod, r)
 			errs = append(errs, &ocicni.OpError{Op: "del", Pod: podName(pod), ID: pod.ID, Network: r.Name, Ifname: r.Ifname, Err: err})
 		}
 	}
