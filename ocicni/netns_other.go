@@ -15,3 +15,7 @@ func checkNetNS(string) error { return errNotLinux }
 func bringUpLoopback(string) error { return errNotLinux }
 
 func readNetNSResult(string, string, string) (cnitypes.Result, error) { return nil, errNotLinux }
+
+func netnsIdentity(string) string { return "" }
+
+func isRuntimeNetNS(string) bool { return false }

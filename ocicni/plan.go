@@ -94,7 +94,7 @@ func (p *Plugin) planExisting(set *netconf.Set, pod *PodNetwork) ([]*attachment,
 			atts = append(atts, p.fromCache(log, set, pod, found[i], i))
 			continue
 		}
-		a := &attachment{name: r.Name, ifname: ifnames[i], pos: i, rt: p.runtimeConf(pod, r.Name, ifnames[i]), noCache: true}
+		a := &attachment{name: r.Name, ifname: ifnames[i], pos: i, rt: p.existingConf(pod, r.Name, ifnames[i]), noCache: true}
 		if n := set.Lookup(r.Name); n != nil {
 			a.net, a.list = n, n.List
 		}
@@ -137,11 +137,11 @@ func (p *Plugin) fromCache(log logrus.FieldLogger, set *netconf.Set, pod *PodNet
 		a.list, a.readable = list, true
 		a.rt = p.runtimeConf(pod, e.Network, e.Ifname)
 		a.rt.Args, a.rt.CapabilityArgs = e.Args, e.Caps
-		a.rt.NetNS = pickNetNS(pod.NetNS, e.NetNS)
+		a.rt.NetNS = netnsFor(pod.NetNS, e.NetNS, e.NetNSID)
 		return a
 	}
 	l := log.WithFields(logrus.Fields{"network": e.Network, "ifname": e.Ifname, "cache_file": e.File, "error": err})
-	a.rt = p.runtimeConf(pod, e.Network, e.Ifname)
+	a.rt = p.existingConf(pod, e.Network, e.Ifname)
 	if a.net != nil {
 		l.Warn("cached configuration unusable; falling back to the current configuration of the network")
 		a.list = a.net.List
@@ -151,15 +151,41 @@ func (p *Plugin) fromCache(log logrus.FieldLogger, set *netconf.Set, pod *PodNet
 	return a
 }
 
-// pickNetNS returns the netns path a DEL gets: the one recorded at ADD
-// while it still exists, since the CNI spec wants a DEL's parameters to
-// match the ADD's, and otherwise the caller's, which plugins must cope with
-// being empty or gone.
-func pickNetNS(requested, cached string) string {
-	if cached != "" {
-		if _, err := os.Stat(cached); err == nil {
-			return cached
+// existingConf is runtimeConf for an attachment that may exist already,
+// with no entry to tell its namespace: the caller's netns path, unless it
+// leads to the runtime's own namespace.
+func (p *Plugin) existingConf(pod *PodNetwork, netName, ifname string) *libcni.RuntimeConf {
+	rt := p.runtimeConf(pod, netName, ifname)
+	rt.NetNS = netnsFor(pod.NetNS, "", "")
+	return rt
+}
+
+// netnsFor returns the netns path a DEL, CHECK or status of an existing
+// attachment gets: never the runtime's own namespace. With the identity of
+// the namespace recorded at ADD, the recorded path while it still leads to
+// that namespace (the CNI spec wants a DEL's parameters to match the
+// ADD's); else the caller's path, unless it leads where the recorded path
+// now does: a named netns path is reused (ip netns, podman, cnitool), and a
+// DEL sent into the path's new namespace would take another pod's
+// interface. Then nothing: plugins must cope with an empty netns on DEL.
+// Without a recorded identity (an entry of an older version or of
+// cri-o/ocicni), the recorded path while it exists, else the caller's.
+func netnsFor(requested, recorded, recordedID string) string {
+	path := requested
+	switch {
+	case recordedID != "":
+		if recorded != "" && netnsIdentity(recorded) == recordedID {
+			path = recorded
+		} else if now := netnsIdentity(requested); recorded != "" && now != "" && now != recordedID && now == netnsIdentity(recorded) {
+			return ""
+		}
+	case recorded != "":
+		if _, err := os.Stat(recorded); err == nil {
+			path = recorded
 		}
 	}
-	return requested
+	if path != "" && isRuntimeNetNS(path) {
+		return ""
+	}
+	return path
 }

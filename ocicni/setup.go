@@ -91,8 +91,14 @@ func (p *Plugin) setUp(ctx context.Context, set *netconf.Set, pod *PodNetwork, a
 	// The order key is taken under the pod lock, so two setups of one
 	// sandbox are ordered as they really ran.
 	base := p.store.NextOrder(pod.ID, len(atts))
+	// The namespace's identity goes into the record, so a teardown after
+	// the path was reused for another namespace leaves that one alone.
+	nsID := netnsIdentity(pod.NetNS)
 	for _, a := range atts {
 		a.rt.CapabilityArgs[attachstore.OrderKey] = base + int64(a.pos)
+		if nsID != "" {
+			a.rt.CapabilityArgs[attachstore.NetNSKey] = nsID
+		}
 	}
 	// lo comes up while the plugins run: it needs no plugin and no plugin
 	// needs it, and the netlink round trip into the pod's netns would

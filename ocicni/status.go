@@ -54,7 +54,7 @@ func (p *Plugin) GetPodNetworkStatusWithContext(ctx context.Context, pod PodNetw
 		}
 		n := set.Default
 		atts = []*attachment{{name: n.Name, ifname: DefaultInterfaceName, net: n, list: n.List,
-			rt: p.runtimeConf(&pod, n.Name, DefaultInterfaceName), noCache: true}}
+			rt: p.existingConf(&pod, n.Name, DefaultInterfaceName), noCache: true}}
 	}
 	results := make([]NetResult, 0, len(atts))
 	err = p.forEachNetwork(ctx, &pod, stepStatus, atts, forwardStopAtFirst, func(ctx context.Context, a *attachment) error {
@@ -102,9 +102,12 @@ func (p *Plugin) attachmentStatus(ctx context.Context, pod *PodNetwork, a *attac
 	if cached != nil {
 		return cached, nil
 	}
+	// a.rt.NetNS is empty when the namespace the attachment went into is
+	// gone, or its path now leads elsewhere: reading the caller's path
+	// would report another namespace's addresses.
 	netnsPath := a.rt.NetNS
 	if netnsPath == "" {
-		netnsPath = pod.NetNS
+		return nil, fmt.Errorf("%w: no cached result, and the network namespace it was set up in (%s) is gone", ErrNotAttached, pod.NetNS)
 	}
 	res, err := readNetNSResult(netnsPath, a.ifname, a.list.CNIVersion)
 	if err != nil {

@@ -45,7 +45,7 @@ func (p *Plugin) TearDownPodWithContext(ctx context.Context, pod PodNetwork) (er
 		// of something never added succeeds.
 		n := set.Default
 		atts = []*attachment{{name: n.Name, ifname: DefaultInterfaceName, net: n, list: n.List,
-			rt: p.runtimeConf(&pod, n.Name, DefaultInterfaceName), noCache: true}}
+			rt: p.existingConf(&pod, n.Name, DefaultInterfaceName), noCache: true}}
 	}
 	err = p.forEachNetwork(ctx, &pod, stepDel, atts, reverseKeepGoing, func(ctx context.Context, a *attachment) error {
 		log := p.opts.logger.WithFields(pluginexec.LogFields(ctx))

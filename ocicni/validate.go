@@ -101,6 +101,11 @@ func validateSetup(pod *PodNetwork) error {
 		// fs.ErrNotExist as well as ErrInvalidPodNetwork.
 		return fmt.Errorf("%w: pod %s: %w", ErrInvalidPodNetwork, podName(pod), err)
 	}
+	// Plugins would configure, and a rollback DEL tear down, the node's
+	// own interfaces.
+	if isRuntimeNetNS(pod.NetNS) {
+		return invalidf("pod %s: network namespace %s is the runtime's own", podName(pod), pod.NetNS)
+	}
 	for name, rc := range pod.RuntimeConfig {
 		if err := validateRuntimeConfig(name, rc); err != nil {
 			return err

@@ -22,8 +22,9 @@ type Entry struct {
 	// are empty, or come from the file name where Sandbox could tell whose
 	// it is beyond doubt.
 	Network, ID, Ifname string
-	// NetNS is the netns path recorded at ADD.
-	NetNS string
+	// NetNS is the netns path recorded at ADD, and NetNSID the identity of
+	// the namespace it led to then (NetNSKey); "" where none was recorded.
+	NetNS, NetNSID string
 	// Config is the configuration recorded at ADD; see ConfigList.
 	Config []byte
 	// Args and Caps are the CNI_ARGS and capability arguments recorded at
@@ -91,6 +92,7 @@ func parseFile(path string) *Entry {
 		e.Order = int64(v)
 	}
 	e.Owed, _ = ci.CapabilityArgs[owedKey].(bool)
+	e.NetNSID, _ = ci.CapabilityArgs[NetNSKey].(string)
 	// The stored configuration is parsed only when the entry is acted on
 	// (ConfigList), so a GC over tens of thousands of entries does not
 	// parse every one of them.

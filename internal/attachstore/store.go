@@ -17,6 +17,12 @@ import (
 // order. Its value is a key from Store.NextOrder.
 const OrderKey = "io.github.netplumb.ocicni/attach-index"
 
+// NetNSKey is the capability argument that records, at ADD, the identity
+// of the network namespace the attachment went into, so a teardown can
+// tell that namespace from a later one at the same path. No plugin
+// declares it, so libcni never sends it to one.
+const NetNSKey = "io.github.netplumb.ocicni/netns-id"
+
 // owedKey is the capability argument that marks an owed entry.
 const owedKey = "io.github.netplumb.ocicni/pending-del"
 
