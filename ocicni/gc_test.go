@@ -136,7 +136,7 @@ func TestGCRefusesNilPod(t *testing.T) {
 	}
 }
 
-// gcWaiting reports whether a GC is waiting, for the GC gate or for the
+// gcWaiting reports whether a GC is waiting, for the GC lock or for the
 // lock of sandbox id, which an operation in flight holds.
 func gcWaiting(p *Plugin, id string) bool {
 	p.gc.mu.Lock()

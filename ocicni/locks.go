@@ -68,15 +68,15 @@ func (p *podLocks) size() int {
 	return len(p.locks)
 }
 
-// gcGate is a readers-writer lock whose waits end with a context and which
+// gcLock is a readers-writer lock whose waits end with a context and which
 // starts no goroutine. Pod operations hold it for reading across their
 // plugin execs; GC holds it for writing while the CNI GC verb runs, since
 // the spec forbids GC while an ADD or DEL is in flight. A waiting writer
 // holds new readers back for a bounded time, so a GC is not starved by a
-// stream of pods; past that bound it lets them through and takes the gate
+// stream of pods; past that bound it lets them through and takes the lock
 // at the first instant none is in flight, so one slow ADD in flight does
 // not stall every pod that arrives after the GC.
-type gcGate struct {
+type gcLock struct {
 	mu             sync.Mutex // guards the fields below; never held while waiting
 	readers        int
 	writer         bool
@@ -89,15 +89,15 @@ type gcGate struct {
 	changed chan struct{}
 }
 
-func newGCGate() *gcGate { return &gcGate{changed: make(chan struct{})} }
+func newGCLock() *gcLock { return &gcLock{changed: make(chan struct{})} }
 
-func (g *gcGate) wakeLocked() {
+func (g *gcLock) wakeLocked() {
 	close(g.changed)
 	g.changed = make(chan struct{})
 }
 
-// rlock takes the gate for reading unless ctx ends first.
-func (g *gcGate) rlock(ctx context.Context) error {
+// rlock takes the lock for reading unless ctx ends first.
+func (g *gcLock) rlock(ctx context.Context) error {
 	for {
 		g.mu.Lock()
 		if !g.writer && g.holdingBack == 0 {
@@ -115,7 +115,7 @@ func (g *gcGate) rlock(ctx context.Context) error {
 	}
 }
 
-func (g *gcGate) runlock() {
+func (g *gcLock) runlock() {
 	g.mu.Lock()
 	g.readers--
 	if g.readers == 0 {
@@ -124,12 +124,12 @@ func (g *gcGate) runlock() {
 	g.mu.Unlock()
 }
 
-// lock takes the gate for writing unless ctx ends first. For up to
+// lock takes the lock for writing unless ctx ends first. For up to
 // holdBack it holds new readers back while those in flight finish; then
 // it lets them in again and calls yielded (once) before waiting on for an
 // instant with no reader. A holdBack of zero or less never holds readers
 // back.
-func (g *gcGate) lock(ctx context.Context, holdBack time.Duration, yielded func()) error {
+func (g *gcLock) lock(ctx context.Context, holdBack time.Duration, yielded func()) error {
 	g.mu.Lock()
 	g.writersWaiting++
 	var expired <-chan time.Time
@@ -177,14 +177,14 @@ func (g *gcGate) lock(ctx context.Context, holdBack time.Duration, yielded func(
 	return nil
 }
 
-func (g *gcGate) unlock() {
+func (g *gcLock) unlock() {
 	g.mu.Lock()
 	g.writer = false
 	g.wakeLocked()
 	g.mu.Unlock()
 }
 
-// lockPod takes the sandbox's lock and then the GC gate for reading. Both
+// lockPod takes the sandbox's lock and then the GC lock for reading. Both
 // waits end with ctx, and a ctx that ended meanwhile is reported rather
 // than handed to an ADD, whose instant failure would cost a rollback DEL.
 func (p *Plugin) lockPod(ctx context.Context, id string) (func(), error) {

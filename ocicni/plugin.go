@@ -47,7 +47,7 @@ type Plugin struct {
 	pods  *podLocks
 	// setups are the setups in flight, which an identical retry joins.
 	setups *setupCalls
-	gc     *gcGate
+	gc     *gcLock
 
 	// gcRun holds a token while a GC runs, so one runs at a time; a channel
 	// so that waiting for it ends with the caller's context.
@@ -75,7 +75,7 @@ func New(opts ...Option) (*Plugin, error) {
 		setups: newSetupCalls(),
 		store:  attachstore.New(o.cacheDir),
 		gcRun:  make(chan struct{}, 1),
-		gc:     newGCGate(),
+		gc:     newGCLock(),
 	}
 	tel, err := newTelemetry(&o)
 	if err != nil {
