@@ -117,6 +117,7 @@ func (w *world) opKill(rng *rand.Rand) {
 		}
 		action = "setup"
 		p.nets = []ocicni.NetAttachment{{Name: "c"}, {Name: "c-a"}}[:1+rng.IntN(2)]
+		w.avoidSharedNames(p)
 		p.publish()
 		w.faults(p, rng, "ADD")
 	} else {

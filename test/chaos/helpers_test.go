@@ -44,6 +44,7 @@ var openIssues = map[string]string{
 	"netns-reuse":            "(17.3: a teardown's DEL lands in the pod that reused the netns name)",
 	"damage-ambiguous":       "(17.2: a damaged entry whose name reads as more than one sandbox's is DELed for none, or for the wrong one)",
 	"other-writer":           "(not in issue 17: a teardown by sandbox ID misses an entry another process wrote once the index knows any name for that ID)",
+	"colliding-names":        "(not in issue 17: sandbox a-b on network c and sandbox b on c-a share the cache file c-a-b-eth0; a-b's teardown naming c DELs with b's record, in b's netns, and removes it, so b's interface goes and its address leaks)",
 	"damaged-record-portmap": "(not in issue 17: a teardown whose record is damaged DELs without the caller's port mappings, so portmap's rules stay)",
 }
 
@@ -348,4 +349,17 @@ func readings(name string) int {
 		}
 	}
 	return n
+}
+
+// shareName reports whether sandbox id on network net has a cache file
+// name another sandbox of the run can have on another network.
+func shareName(id, net string) bool {
+	for _, n := range netNames {
+		for _, o := range podIDs {
+			if n != net && n+"-"+o == net+"-"+id {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -200,6 +200,7 @@ func (w *world) setup(p *pod, rng *rand.Rand, fault string) {
 		p.nets = slices.DeleteFunc(p.nets, func(n ocicni.NetAttachment) bool { return n.Name == "c-a-b" })
 	}
 	w.confMu.Unlock()
+	w.avoidSharedNames(p)
 	// c-a-b's file comes and goes, so a setup naming it may fail for want
 	// of it.
 	stable := !slices.Contains(p.nets, ocicni.NetAttachment{Name: "c-a-b"})
@@ -258,6 +259,18 @@ func (w *world) setup(p *pod, rng *rand.Rand, fault string) {
 		}
 	}
 	w.checkPod(p, "neighbour-untouched", "after its setup")
+}
+
+// avoidSharedNames keeps p off the networks on which its cache file name
+// is another sandbox's too, unless colliding-names is on.
+func (w *world) avoidSharedNames(p *pod) {
+	if !w.k.skip["colliding-names"] {
+		return
+	}
+	p.nets = slices.DeleteFunc(p.nets, func(n ocicni.NetAttachment) bool { return shareName(p.id, n.Name) })
+	if len(p.nets) == 0 && shareName(p.id, netNames[0]) {
+		p.nets = []ocicni.NetAttachment{{Name: "c-a"}}
+	}
 }
 
 func (w *world) opTeardown(rng *rand.Rand) {
