@@ -42,6 +42,11 @@ type (
 )
 
 const (
+	// CodeNotAvailable is the STATUS code 50: the plugin cannot service ADD.
+	CodeNotAvailable = types.CodeNotAvailable
+	// CodeLimitedConnectivity is the STATUS code 51: as 50, and running
+	// pods may have limited connectivity.
+	CodeLimitedConnectivity = types.CodeLimitedConnectivity
 	// MaxDeviceIPs is how many addresses a NetworkDeviceData holds at most.
 	MaxDeviceIPs = types.MaxDeviceIPs
 	// DefaultInterfaceName is the first interface name handed out.

@@ -46,7 +46,8 @@ type CNIPlugin interface {
 	GC(ctx context.Context, validPods []*PodNetwork) error
 
 	// Status returns nil when the default network is loaded, its plugins
-	// are present and the CNI STATUS verb reports it ready.
+	// are present and the CNI STATUS verb reports it ready. It may answer
+	// from STATUS asked in the background rather than run a plugin.
 	Status() error
 
 	// StatusWithContext is Status bounded by ctx.

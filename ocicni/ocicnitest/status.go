@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	cnitypes "github.com/containernetworking/cni/pkg/types"
+
 	"github.com/netplumb/ocicni/ocicni"
 )
 
@@ -115,10 +117,35 @@ func (p *Plugin) status(ctx context.Context, c *Call) error {
 	sctx, cancel := context.WithTimeout(ctx, statusTimeout)
 	defer cancel()
 	if err := p.run(sctx, c, Step{Verb: VerbStatus, Network: def}, nil); err != nil {
-		return fmt.Errorf("%w: default network %q: plugin STATUS: %w", ocicni.ErrNotReady, def, err)
+		return statusFailure(def, err)
 	}
 	return nil
 }
+
+// statusFailure is a failed STATUS as the real plugin reports it: it
+// matches ocicni.ErrNotReady and, for codes 50 and 51,
+// ocicni.ErrNetworkUnavailable or ocicni.ErrLimitedConnectivity.
+func statusFailure(network string, err error) error {
+	wrapped := fmt.Errorf("%w: default network %q: plugin STATUS: %w", ocicni.ErrNotReady, network, err)
+	var ce *cnitypes.Error
+	if !errors.As(err, &ce) {
+		return wrapped
+	}
+	switch ce.Code {
+	case ocicni.CodeNotAvailable:
+		return &matchesToo{err: wrapped, also: ocicni.ErrNetworkUnavailable}
+	case ocicni.CodeLimitedConnectivity:
+		return &matchesToo{err: wrapped, also: ocicni.ErrLimitedConnectivity}
+	}
+	return wrapped
+}
+
+// matchesToo is err, whose text already says what also means, made to
+// match also with errors.Is.
+type matchesToo struct{ err, also error }
+
+func (e *matchesToo) Error() string   { return e.err.Error() }
+func (e *matchesToo) Unwrap() []error { return []error{e.err, e.also} }
 
 // notReady says why there is no default network.
 func notReady(loaded []string, want string) error {
