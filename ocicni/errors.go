@@ -39,6 +39,9 @@ var (
 	// interface for the network asked about (the default one on eth0 when
 	// none is named).
 	ErrNotAttached = types.ErrNotAttached
+	// ErrRuntimeNetNS: a setup named the runtime's own network namespace;
+	// it also matches ErrInvalidPodNetwork.
+	ErrRuntimeNetNS = types.ErrRuntimeNetNS
 	// ErrShutdown: the plugin was shut down before the call.
 	ErrShutdown = types.ErrShutdown
 	// ErrNetworkUnavailable: the default network's STATUS answered code 50.

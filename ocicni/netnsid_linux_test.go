@@ -33,11 +33,11 @@ func TestSetUpRefusesRuntimeNetNS(t *testing.T) {
 	np, p := e.oneNet("1.0.0", "10.0.0.1")
 	for _, path := range runtimeNetNSPaths(t) {
 		pod := PodNetwork{ID: "sb1", NetNS: path}
-		if err := ValidatePodNetwork(pod); !errors.Is(err, ErrInvalidPodNetwork) {
-			t.Errorf("ValidatePodNetwork(%s) = %v, want ErrInvalidPodNetwork", path, err)
+		if err := ValidatePodNetwork(pod); !errors.Is(err, ErrInvalidPodNetwork) || !errors.Is(err, ErrRuntimeNetNS) {
+			t.Errorf("ValidatePodNetwork(%s) = %v, want ErrInvalidPodNetwork and ErrRuntimeNetNS", path, err)
 		}
-		if _, err := p.SetUpPod(pod); !errors.Is(err, ErrInvalidPodNetwork) {
-			t.Errorf("SetUpPod(%s) = %v, want ErrInvalidPodNetwork", path, err)
+		if _, err := p.SetUpPod(pod); !errors.Is(err, ErrInvalidPodNetwork) || !errors.Is(err, ErrRuntimeNetNS) {
+			t.Errorf("SetUpPod(%s) = %v, want ErrInvalidPodNetwork and ErrRuntimeNetNS", path, err)
 		}
 	}
 	if got := commands(t, np.log); len(got) != 0 {

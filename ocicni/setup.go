@@ -36,6 +36,9 @@ func (p *Plugin) SetUpPodWithContext(ctx context.Context, pod PodNetwork) (_ []N
 	if err := validateSetup(&pod); err != nil {
 		return nil, err
 	}
+	if err := refuseRuntimeNetNS(&pod); err != nil {
+		return nil, err
+	}
 	set, err := p.conf.Current(ctx)
 	if err != nil {
 		return nil, err

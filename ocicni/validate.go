@@ -18,8 +18,21 @@ func ValidatePodNetwork(pod PodNetwork) error {
 	if err := validateSetup(&pod); err != nil {
 		return err
 	}
-	_, err := planIfnames(pod.Networks)
-	return err
+	if _, err := planIfnames(pod.Networks); err != nil {
+		return err
+	}
+	return refuseRuntimeNetNS(&pod)
+}
+
+// refuseRuntimeNetNS refuses a pod whose netns path leads to the runtime's
+// own namespace: plugins would configure, and a rollback DEL tear down,
+// the node's own interfaces. It comes last, after every other check, so a
+// fake that enters no namespace can let this one error alone through.
+func refuseRuntimeNetNS(pod *PodNetwork) error {
+	if isRuntimeNetNS(pod.NetNS) {
+		return fmt.Errorf("%w: %w: pod %s: %s", ErrInvalidPodNetwork, ErrRuntimeNetNS, podName(pod), pod.NetNS)
+	}
+	return nil
 }
 
 // ValidateSandbox checks what a teardown or a status call checks before it
@@ -101,11 +114,7 @@ func validateSetup(pod *PodNetwork) error {
 		// fs.ErrNotExist as well as ErrInvalidPodNetwork.
 		return fmt.Errorf("%w: pod %s: %w", ErrInvalidPodNetwork, podName(pod), err)
 	}
-	// Plugins would configure, and a rollback DEL tear down, the node's
-	// own interfaces.
-	if isRuntimeNetNS(pod.NetNS) {
-		return invalidf("pod %s: network namespace %s is the runtime's own", podName(pod), pod.NetNS)
-	}
+
 	for name, rc := range pod.RuntimeConfig {
 		if err := validateRuntimeConfig(name, rc); err != nil {
 			return err

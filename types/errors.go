@@ -62,6 +62,12 @@ var (
 	// error, never an empty list with a nil error.
 	ErrNotAttached = errors.New("network not attached to the sandbox")
 
+	// ErrRuntimeNetNS means a setup named the runtime's own network
+	// namespace (/proc/self/ns/net, or any path that leads to it) as the
+	// pod's: the plugins would configure, and a rollback tear down, the
+	// node's own interfaces. It comes with ErrInvalidPodNetwork.
+	ErrRuntimeNetNS = errors.New("the runtime's own network namespace is no pod's")
+
 	// ErrShutdown means the plugin was shut down before the call: every
 	// pod operation, GC, Status and WaitReady called after Shutdown
 	// returns an error matching it.

@@ -33,7 +33,10 @@
 //     fails with ocicni.ErrShutdown.
 //
 // Because it refuses what the real plugin refuses, a pod's NetNS must be
-// a network namespace file; /proc/self/ns/net serves any test.
+// a network namespace file; /proc/self/ns/net serves any test. It is the
+// one refusal the fake skips: the real plugin refuses the runtime's own
+// namespace (ocicni.ErrRuntimeNetNS), but the fake enters no namespace,
+// and no other namespace file can be named without privileges.
 //
 // Each network hands out addresses from its own /24 (see New), so results
 // are the same on every run. Failures, hangs and readiness are scripted
