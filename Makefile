@@ -19,7 +19,7 @@ FUZZ_BUDGETS := FuzzLoadConf=10000x FuzzRuntimeConf=200000x
 FUZZ_DEFAULT_BUDGET := 20000x
 FUZZTIME ?=
 
-.PHONY: all api build plugins test test-unit test-e2e fuzz bench bench-peers demo deps vet clean
+.PHONY: all api build plugins test test-crio test-unit test-e2e fuzz bench bench-peers demo deps vet clean
 
 all: build
 
@@ -61,6 +61,13 @@ test: deps plugins
 	@echo "peer comparison, two short rounds, so it cannot rot unnoticed"
 	cd test/peers && $(GO) vet . && OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) run . -rounds 2 -pods 4
 	$(MAKE) fuzz
+
+# test-crio builds CRI-O from its module source (stock, and with this
+# library swapped in) and runs the checks of test/crio/run.sh, CRI-O's own
+# network.bats among them, inside a throwaway network and mount namespace.
+# Builds are cached under bin/crio; CRIO_VERSION picks another release.
+test-crio: plugins
+	./test/crio/run.sh
 
 test-unit: plugins
 	OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) test -race -count=1 ./ocicni/... ./internal/... ./types/...
