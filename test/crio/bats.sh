@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 # name|reason
 SKIPS=(
-	"Clean up network if pod sandbox gets killed|fails with stock CRI-O too here: the sandbox's conmon cannot set oom_score_adj without CAP_SYS_RESOURCE"
+	"Clean up network if pod sandbox gets killed|fails with stock CRI-O too here: runc may not set the infra container oom_score_adj (permission denied without CAP_SYS_RESOURCE)"
 )
 
 run_for() { # run_for LABEL BINARY
