@@ -123,8 +123,9 @@ func newWorld(t *testing.T, k knobs) *world {
 	for i, n := range netNames {
 		testutil.WriteJSON(t, w.confDir, confFile(n), w.netConf(i))
 	}
+	j := &journal{}
 	for i, id := range podIDs {
-		w.pods = append(w.pods, &pod{idx: i, id: id})
+		w.pods = append(w.pods, &pod{idx: i, id: id, journal: j})
 		w.pods[i].publish()
 	}
 	w.runtimeNamespace()
@@ -260,9 +261,12 @@ func (w *world) finish() {
 		return
 	}
 	_ = os.RemoveAll(w.faultDir)
+	// A runtime that passes no valid pod has no sandboxes left: their
+	// namespaces are gone, as it deletes them.
 	for _, p := range w.pods {
 		p.mu.Lock()
 		defer p.mu.Unlock()
+		w.dropSandbox(p)
 	}
 	p, done := w.runtime()
 	defer done()

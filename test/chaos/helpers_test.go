@@ -40,8 +40,7 @@ type knobs struct {
 // OCICNI_CHAOS_ALL=1: each waits for the fix of the issue point named.
 // docs/testing.md lists them too.
 var openIssues = map[string]string{
-	"runtime-netns":          "(17.4: the runtime's own netns is accepted as a pod's)",
-	"netns-reuse":            "(17.3: a teardown's DEL lands in the pod that reused the netns name)",
+	"netns-reuse":            "(17.3, not all of it fixed: a teardown by sandbox ID passing a netns path another pod's namespace has since taken still removes that pod's interface in some runs)",
 	"damage-ambiguous":       "(17.2: a damaged entry whose name reads as more than one sandbox's is DELed for none, or for the wrong one)",
 	"other-writer":           "(not in issue 17: a teardown by sandbox ID misses an entry another process wrote once the index knows any name for that ID)",
 	"colliding-names":        "(not in issue 17: sandbox a-b on network c and sandbox b on c-a share the cache file c-a-b-eth0; a-b's teardown naming c DELs with b's record, in b's netns, and removes it, so b's interface goes and its address leaks)",
@@ -82,18 +81,6 @@ func readKnobs() (knobs, error) {
 		}
 	}
 	return k, nil
-}
-
-// nsIdent is a network namespace's identity: the device and inode of its
-// nsfs file, which a path reused by another namespace does not keep.
-type nsIdent struct{ dev, ino uint64 }
-
-func identOf(path string) (nsIdent, bool) {
-	var st unix.Stat_t
-	if path == "" || unix.Stat(path, &st) != nil {
-		return nsIdent{}, false
-	}
-	return nsIdent{uint64(st.Dev), st.Ino}, true
 }
 
 // nsContents describes the links and addresses in the namespace at path,

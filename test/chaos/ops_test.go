@@ -40,7 +40,7 @@ type pod struct {
 	id      string
 	nsName  string // the named netns of its sandbox, "" when none
 	nsPath  string
-	ident   nsIdent
+	nsGone  bool // its netns was deleted; the path may lead to another pod's since
 	state   podState
 	nets    []ocicni.NetAttachment // what the last setup asked for
 	ips     map[string]string      // network -> address, when attached
@@ -48,6 +48,29 @@ type pod struct {
 	damaged bool                   // a cache file of it was damaged since its last clean teardown
 	view    atomic.Pointer[ocicni.PodNetwork]
 	history []string // its last operations, for a violation's report
+	journal *journal // every pod's operations, for a neighbour's report
+}
+
+// journal keeps the last operations of all pods, so a violation of
+// neighbour-untouched can show what the other pods did meanwhile.
+type journal struct {
+	mu    sync.Mutex // guards lines
+	lines []string
+}
+
+func (j *journal) add(line string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.lines) >= 40 {
+		j.lines = j.lines[1:]
+	}
+	j.lines = append(j.lines, line)
+}
+
+func (j *journal) String() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return strings.Join(j.lines, "\n\t")
 }
 
 // note adds a line to p's history; p is locked.
@@ -55,7 +78,9 @@ func (p *pod) note(format string, args ...any) {
 	if len(p.history) >= 8 {
 		p.history = p.history[1:]
 	}
-	p.history = append(p.history, time.Now().Format("15:04:05.000 ")+fmt.Sprintf(format, args...))
+	line := time.Now().Format("15:04:05.000 ") + fmt.Sprintf(format, args...)
+	p.history = append(p.history, line)
+	p.journal.add(p.id + ": " + line)
 }
 
 // request is the pod as a runtime describes it.
@@ -77,11 +102,9 @@ func (p *pod) portMappings() map[string]ocicni.RuntimeConfig {
 func (p *pod) publish() { r := p.request(); p.view.Store(&r) }
 
 // nsIntact reports whether the pod's netns path still leads to the
-// namespace made for it.
-func (p *pod) nsIntact() bool {
-	id, ok := identOf(p.nsPath)
-	return p.nsName != "" && ok && id == p.ident
-}
+// namespace made for it. The tester knows, since only it makes and deletes
+// namespaces: an inode number would not tell (nsfs reuses them at once).
+func (p *pod) nsIntact() bool { return p.nsName != "" && !p.nsGone }
 
 // lockAny locks a pod no other operation holds, or returns nil.
 func (w *world) lockAny(rng *rand.Rand) *pod {
@@ -107,18 +130,15 @@ func (w *world) sandbox(p *pod, rng *rand.Rand) error {
 		if w.k.skip["netns-reuse"] {
 			name = fmt.Sprintf("chaos-ns%d-%d", i, w.nsSerial.Add(1))
 		}
-		if o := w.nsOwner[name]; o != nil {
-			if id, ok := identOf(o.nsPath); ok && id == o.ident {
-				continue
-			}
+		if o := w.nsOwner[name]; o != nil && o.nsName == name && !o.nsGone {
+			continue
 		}
 		path, err := sandbox.CreateNetNS(name)
 		if err != nil {
 			return fmt.Errorf("creating netns %s: %w", name, err)
 		}
-		ident, _ := identOf(path)
 		w.nsOwner[name] = p
-		p.nsName, p.nsPath, p.ident = name, path, ident
+		p.nsName, p.nsPath, p.nsGone = name, path, false
 		p.note("new sandbox %s", path)
 		p.want, _ = nsContents(path)
 		return nil
@@ -323,7 +343,10 @@ func (w *world) teardown(p *pod, rng *rand.Rand) {
 // dropSandbox deletes p's netns, as a runtime does when a sandbox goes.
 func (w *world) dropSandbox(p *pod) {
 	if p.nsIntact() {
+		w.nsMu.Lock()
 		_ = sandbox.DeleteNetNS(p.nsName)
+		p.nsGone = true
+		w.nsMu.Unlock()
 		p.note("netns %s deleted", p.nsPath)
 	}
 	p.want = ""
