@@ -19,6 +19,8 @@
 //   - The order is a key recorded with every entry under OrderKey: the
 //     order in which a sandbox's networks were attached, so teardown runs
 //     in reverse.
+//   - The netns identity (NetNSKey) is recorded with every entry the
+//     caller's setup writes; the store only carries it (Entry.NetNSID).
 //   - The index maps sandbox IDs to entry file names in memory, so an
 //     operation on one sandbox reads its own entries without listing a
 //     directory that may hold tens of thousands of others.
