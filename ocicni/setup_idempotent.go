@@ -41,13 +41,15 @@ func (p *Plugin) recordedResults(set *netconf.Set, pod *PodNetwork, atts []*atta
 }
 
 // sameRequest reports whether entry e records the attachment a plans: not
-// owed, and the same netns, CNI_ARGS and capability arguments (the
-// library's own order key aside). The network's configuration is not
+// owed, and the same netns (the same namespace, where its identity was
+// recorded, not only the same path), CNI_ARGS and capability arguments
+// (the library's own order and netns keys aside). The network's configuration is not
 // compared: the request is the caller's, and a configuration rewritten
 // since does not make the same request a different one.
 func sameRequest(e *attachstore.Entry, a *attachment) bool {
 	return !e.Owed && e.NetNS == a.rt.NetNS && slices.Equal(e.Args, a.rt.Args) &&
-		capsJSON(e.Caps) == capsJSON(a.rt.CapabilityArgs)
+		capsJSON(e.Caps) == capsJSON(a.rt.CapabilityArgs) &&
+		(e.NetNSID == "" || e.NetNSID == netnsIdentity(a.rt.NetNS))
 }
 
 // capsJSON encodes capability arguments the way their record on disk
@@ -56,7 +58,7 @@ func sameRequest(e *attachstore.Entry, a *attachment) bool {
 func capsJSON(caps map[string]any) string {
 	kept := map[string]any{}
 	for k, v := range caps {
-		if k != attachstore.OrderKey {
+		if k != attachstore.OrderKey && k != attachstore.NetNSKey {
 			kept[k] = v
 		}
 	}
