@@ -144,16 +144,40 @@ func (cw *crashWorld) waitGate(t *testing.T, line string) {
 // service manager killing the runtime's cgroup would, and waits for them.
 func (cw *crashWorld) reapPlugins(t *testing.T) {
 	t.Helper()
+	seen := map[int]bool{}
 	testutil.Eventually(t, 30*time.Second, func() bool {
 		live := pluginProcesses(cw.binDir)
 		for _, pid := range live {
+			if !seen[pid] {
+				seen[pid] = true
+				t.Logf("killing plugin process %d left running: %s", pid, describeProcess(pid))
+			}
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 		return len(live) == 0
 	}, "plugin processes of the killed runtime never went away")
 }
 
-// pluginProcesses lists live processes running a binary of dir.
+// describeProcess names a plugin process by its binary, verb and container.
+func describeProcess(pid int) string {
+	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	environ, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	argv0, _, _ := strings.Cut(string(cmdline), "\x00")
+	d := filepath.Base(argv0)
+	for _, kv := range strings.Split(string(environ), "\x00") {
+		if strings.HasPrefix(kv, "CNI_COMMAND=") || strings.HasPrefix(kv, "CNI_CONTAINERID=") {
+			d += " " + kv
+		}
+	}
+	return d
+}
+
+// pluginProcesses lists live processes started from a binary of dir. They
+// are told by the path they were started as (argv[0], which libcni and
+// pluginexec set to the plugin's path in the bin dir), not by
+// /proc/PID/exe: the bin dir holds symlinks to the shared build, so exe
+// names bin/plugins/bridge, where another test's plugins run too, and a
+// bridge left running by a killed runtime went unnoticed.
 func pluginProcesses(dir string) []int {
 	entries, _ := os.ReadDir("/proc")
 	var out []int
@@ -162,8 +186,12 @@ func pluginProcesses(dir string) []int {
 		if _, err := fmt.Sscanf(e.Name(), "%d", &pid); err != nil {
 			continue
 		}
-		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
-		if err != nil || !strings.HasPrefix(exe, dir+"/") && !strings.HasPrefix(exe, dir) {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		argv0, _, _ := strings.Cut(string(cmdline), "\x00")
+		if !strings.HasPrefix(argv0, dir+"/") {
 			continue
 		}
 		if stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil {

@@ -61,6 +61,19 @@ func soakCycles(t *testing.T) int {
 	return 40
 }
 
+// soakSeed seeds the soak's faults and kill delays: OCICNI_SOAK_SEED, else
+// the clock. Where a kill lands still depends on the scheduler.
+func soakSeed(t *testing.T) uint64 {
+	if s := os.Getenv("OCICNI_SOAK_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("OCICNI_SOAK_SEED=%q is not a number", s)
+		}
+		return n
+	}
+	return uint64(time.Now().UnixNano())
+}
+
 // TestSoakKillsAndFaultsLeakNothing runs pod cycles in runtime processes
 // that are SIGKILLed at random instants, while the faulty plugin in the
 // chain fails ADDs and DELs at random. Then a new Plugin's GC, with no pod
@@ -69,9 +82,9 @@ func soakCycles(t *testing.T) int {
 func TestSoakKillsAndFaultsLeakNothing(t *testing.T) {
 	cycles := soakCycles(t)
 	cw := newCrashWorld(t, 2)
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
-	seed := rng.Uint64()
-	t.Logf("soak: %d cycles, seed %d", cycles, seed)
+	seed := soakSeed(t)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	t.Logf("soak: %d cycles, seed %d (OCICNI_SOAK_SEED=%d repeats the faults and kill delays)", cycles, seed, seed)
 	tag := strconv.Itoa(int(cw.n))
 	t.Cleanup(func() { deleteSoakNetNS(t, tag) })
 
