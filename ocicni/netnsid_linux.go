@@ -30,6 +30,11 @@ func netnsInode(path string) (string, bool) {
 // has them, its cookie, which is never reused (inode numbers are). "" when
 // path is no namespace.
 func netnsIdentity(path string) string {
+	// A file left where a namespace was (CRI-O's tests make one) is no
+	// namespace: its inode must not pass for one's.
+	if checkNetNS(path) != nil {
+		return ""
+	}
 	ino, ok := netnsInode(path)
 	if !ok {
 		return ""
