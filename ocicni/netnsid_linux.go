@@ -98,11 +98,17 @@ func cookieOnLockedThread(path string) (uint64, bool) {
 
 // isRuntimeNetNS reports whether path leads to the runtime's own network
 // namespace, however it is named: /proc/self/ns/net, a symlink to it, a
-// bind mount of it or another process's path into it.
+// bind mount of it or another process's path into it. The runtime's
+// namespace is read from the calling thread, not from /proc/self, which
+// names the main thread: that one may be running a goroutine locked into
+// a pod's namespace (netnsCookie, netlink) at that instant, while the
+// calling thread cannot be.
 func isRuntimeNetNS(path string) bool {
-	own, ok := netnsInode(runtimeNetNS)
+	own, ok := netnsInode("/proc/thread-self/ns/net")
 	if !ok {
-		return false
+		if own, ok = netnsInode(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())); !ok {
+			return false
+		}
 	}
 	ino, ok := netnsInode(path)
 	return ok && ino == own
