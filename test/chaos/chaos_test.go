@@ -62,8 +62,9 @@ type world struct {
 
 	confMu  sync.Mutex // guards hidden and the conf dir's files
 	hidden  bool       // whether c-a-b's file is removed
-	nsMu    sync.Mutex // guards nsOwner
+	nsMu    sync.Mutex // guards nsOwner and tainted
 	nsOwner map[string]*pod
+	tainted map[string]*pod // netns names of pods whose record is damaged
 	// nsSerial makes netns names unique when netns-reuse is left out.
 	nsSerial atomic.Int64
 	stop     chan struct{}
@@ -112,7 +113,7 @@ func newWorld(t *testing.T, k knobs) *world {
 	w := &world{
 		t: t, k: k, confDir: t.TempDir(), cacheDir: t.TempDir(), dataDir: t.TempDir(),
 		binDir: testutil.LinkPlugins(t, "bridge", "host-local", "portmap"),
-		stats:  newStats(), nsOwner: map[string]*pod{}, stop: make(chan struct{}),
+		stats:  newStats(), nsOwner: map[string]*pod{}, tainted: map[string]*pod{}, stop: make(chan struct{}),
 	}
 	testutil.CopyPlugin(t, "faulty", w.binDir)
 	w.faultDir = filepath.Join(w.binDir, "faulty.chaos")

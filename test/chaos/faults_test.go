@@ -154,6 +154,7 @@ func (w *world) opKill(rng *rand.Rand) {
 	p.state = dirty
 	if action == "teardown" && strings.Contains(out.String(), "done: <nil>") {
 		p.state, p.damaged, p.ips = clean, false, nil
+		w.untaint(p)
 		w.checkPod(p, "teardown-leaves-nothing", "after a runtime process's teardown returned nil")
 	}
 }
@@ -208,6 +209,7 @@ func (w *world) opCacheDamage(rng *rand.Rand) {
 	w.stats.fault("cache " + kind)
 	for _, p := range locked {
 		p.damaged = true
+		w.taint(p)
 		p.note("cache file %s damaged: %s", name, kind)
 	}
 	var data []byte
@@ -285,6 +287,7 @@ func (w *world) opRuntimeNetns(rng *rand.Rand) {
 	p.state = dirty
 	if err == nil {
 		p.state, p.damaged, p.ips = clean, false, nil
+		w.untaint(p)
 		w.checkPod(p, "teardown-leaves-nothing", "after a teardown naming the runtime's netns returned nil")
 	}
 }

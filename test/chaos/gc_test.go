@@ -56,6 +56,7 @@ func (w *world) opGC(rng *rand.Rand) {
 			p.state = dirty
 			if err == nil && benign[p] {
 				p.state, p.damaged, p.ips = clean, false, nil
+				w.untaint(p)
 				w.checkPod(p, "gc-collects", "after a GC that did not list it returned nil")
 			}
 		}

@@ -61,7 +61,7 @@ type journal struct {
 func (j *journal) add(line string) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if len(j.lines) >= 40 {
+	if len(j.lines) >= 150 {
 		j.lines = j.lines[1:]
 	}
 	j.lines = append(j.lines, line)
@@ -131,6 +131,9 @@ func (w *world) sandbox(p *pod, rng *rand.Rand) error {
 			name = fmt.Sprintf("chaos-ns%d-%d", i, w.nsSerial.Add(1))
 		}
 		if o := w.nsOwner[name]; o != nil && o.nsName == name && !o.nsGone {
+			continue
+		}
+		if w.k.skip["damaged-record-netns"] && w.tainted[name] != nil {
 			continue
 		}
 		path, err := sandbox.CreateNetNS(name)
@@ -293,6 +296,27 @@ func (w *world) avoidSharedNames(p *pod) {
 	}
 }
 
+// taint marks p's netns name as one no other pod may take while
+// damaged-record-netns is off: p's record is damaged, so its teardown may
+// send that path. untaint clears p's marks once p is clean.
+func (w *world) taint(p *pod) {
+	w.nsMu.Lock()
+	defer w.nsMu.Unlock()
+	if p.nsName != "" {
+		w.tainted[p.nsName] = p
+	}
+}
+
+func (w *world) untaint(p *pod) {
+	w.nsMu.Lock()
+	defer w.nsMu.Unlock()
+	for name, o := range w.tainted {
+		if o == p {
+			delete(w.tainted, name)
+		}
+	}
+}
+
 func (w *world) opTeardown(rng *rand.Rand) {
 	p := w.lockAny(rng)
 	if p == nil {
@@ -310,7 +334,7 @@ func (w *world) teardown(p *pod, rng *rand.Rand) {
 	if rng.IntN(2) == 0 {
 		req.Networks = nil
 	}
-	if !p.nsIntact() && rng.IntN(3) == 0 {
+	if !p.nsIntact() && (rng.IntN(3) == 0 || p.state == clean && w.k.skip["repeat-teardown-netns"]) {
 		req.NetNS = ""
 	}
 	benign := w.faults(p, rng, "DEL") && !p.damaged
@@ -335,6 +359,7 @@ func (w *world) teardown(p *pod, rng *rand.Rand) {
 	p.state, p.ips = clean, nil
 	w.checkPod(p, "teardown-leaves-nothing", "after its teardown returned nil")
 	p.damaged = false
+	w.untaint(p)
 	if p.nsName != "" && rng.IntN(3) != 0 {
 		w.dropSandbox(p)
 	}
