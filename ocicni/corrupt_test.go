@@ -246,7 +246,9 @@ func TestHugeCacheFileIsNotReadWhole(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	tearDown(t, p, pod)
 	runtime.ReadMemStats(&after)
-	if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+	grew := after.TotalAlloc - before.TotalAlloc
+	t.Logf("teardown over a sparse 1 GiB entry allocated %.1f MiB", float64(grew)/(1<<20))
+	if grew > 64<<20 {
 		t.Fatalf("teardown allocated %d MiB, want a few", grew>>20)
 	}
 	if got, want := events(t, log), []string{"ADD net sb1 eth0", "DEL net sb1 eth0"}; !reflect.DeepEqual(got, want) {
