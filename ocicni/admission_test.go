@@ -17,7 +17,7 @@ func TestExecLimitBoundsPluginsAcrossPods(t *testing.T) {
 	const limit, pods = 2, 6
 	e := newFaultEnv(t)
 	crowd, crowdLog := t.TempDir(), filepath.Join(t.TempDir(), "crowd")
-	e.writeList("10-n.conflist", "n", "1.0.0", nil, faultyPlugin(e.logFile("f.log"),
+	e.writeList("10-n.conflist", "n", "1.0.0", nil, testutil.FaultyPlugin(e.logFile("f.log"),
 		map[string]string{"ADD": "crowd", "DEL": "crowd"},
 		"crowdDir", crowd, "crowdTarget", limit, "crowdLog", crowdLog))
 	p := e.plugin(WithWatch(false), WithExecLimit(limit))
@@ -46,7 +46,7 @@ func TestExecLimitBoundsPluginsAcrossPods(t *testing.T) {
 			}
 		}
 	}
-	seen := faultyLog(t, crowdLog)
+	seen := testutil.FaultyLog(t, crowdLog)
 	most := 0
 	for _, l := range seen {
 		n, err := strconv.Atoi(l)

@@ -20,7 +20,7 @@ import (
 func eventsOf(t *testing.T, log, id string) []string {
 	t.Helper()
 	var out []string
-	for _, ev := range events(t, log) {
+	for _, ev := range testutil.Events(t, log) {
 		f := strings.Fields(ev)
 		if len(f) >= 3 && f[2] == id {
 			out = append(out, f[0]+" "+f[1])
@@ -100,14 +100,14 @@ func TestAttachOrderSurvivesClockSteppedBackAcrossRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	entry["capabilityArgs"].(map[string]any)[attachstore.OrderKey] = time.Now().Add(time.Hour).UnixMicro()
-	if err := os.WriteFile(file, []byte(mustJSON(entry)), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte(testutil.MustJSON(entry)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	next := e.plugin(WithWatch(false))
 	setUp(t, next, PodNetwork{ID: "sb1", NetNS: ns, Networks: []NetAttachment{{Name: "b", Ifname: "eth1"}}})
 	tearDown(t, next, PodNetwork{ID: "sb1", NetNS: ns})
 	want := []string{"ADD a sb1 eth0", "ADD b sb1 eth1", "DEL b sb1 eth1", "DEL a sb1 eth0"}
-	if got := events(t, log); !reflect.DeepEqual(got, want) {
+	if got := testutil.Events(t, log); !reflect.DeepEqual(got, want) {
 		t.Fatalf("plugin calls = %v, want %v", got, want)
 	}
 }

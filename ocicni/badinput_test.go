@@ -123,7 +123,7 @@ func TestBadInputRefusedBeforeAnyPlugin(t *testing.T) {
 				if !errors.Is(err, c.want) {
 					t.Fatalf("error %v, want %v", err, c.want)
 				}
-				if got := commands(t, logs[0]); len(got) != 0 {
+				if got := testutil.Commands(t, logs[0]); len(got) != 0 {
 					t.Fatalf("a plugin ran: %v", got)
 				}
 				if got := e.cacheFiles(); len(got) != 0 {
@@ -148,7 +148,7 @@ func TestBadInputGCValidPods(t *testing.T) {
 			t.Fatalf("GC(%v): %v, want ErrInvalidPodNetwork", valid, err)
 		}
 	}
-	if got := withoutStatus(commands(t, logs[0])); len(got) != 1 {
+	if got := testutil.WithoutStatus(testutil.Commands(t, logs[0])); len(got) != 1 {
 		t.Fatalf("plugin calls after refused GCs = %v, want only the ADD", got)
 	}
 	if got := e.cacheFiles(); len(got) != 1 {
@@ -167,7 +167,7 @@ func TestBadInputNetNSSymlinkAccepted(t *testing.T) {
 		t.Fatal(err)
 	}
 	setUp(t, p, PodNetwork{ID: "sb1", NetNS: link})
-	if got := commands(t, logs[0]); len(got) != 1 {
+	if got := testutil.Commands(t, logs[0]); len(got) != 1 {
 		t.Fatalf("plugin calls = %v", got)
 	}
 }

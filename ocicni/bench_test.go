@@ -21,7 +21,7 @@ func benchEnv(b testing.TB) (*Plugin, PodNetwork, string) {
 	binDir := testutil.LinkPlugins(b, "noop")
 	confDir := b.TempDir()
 	dbg := b.TempDir() + "/debug.json"
-	if err := (&debug.Debug{ReportResult: resultFor("1.0.0", "10.0.0.1")}).WriteDebug(dbg); err != nil {
+	if err := (&debug.Debug{ReportResult: testutil.ResultFor("1.0.0", "10.0.0.1")}).WriteDebug(dbg); err != nil {
 		b.Fatal(err)
 	}
 	testutil.WriteJSON(b, confDir, "10-n.conflist", map[string]any{
@@ -99,7 +99,7 @@ func BenchmarkOverheadVsLibcni(b *testing.B) {
 		}
 		n++
 	}
-	libNs, oursNs := float64(median(lib).Nanoseconds()), float64(median(ours).Nanoseconds())
+	libNs, oursNs := float64(testutil.Median(lib).Nanoseconds()), float64(testutil.Median(ours).Nanoseconds())
 	b.ReportMetric(libNs, "libcni-ns/pod")
 	b.ReportMetric(oursNs, "ocicni-ns/pod")
 	b.ReportMetric(100*(oursNs-libNs)/libNs, "overhead-%")

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/netplumb/ocicni/internal/testutil"
 	"github.com/sirupsen/logrus"
 	"github.com/sirupsen/logrus/hooks/test"
 )
@@ -55,7 +56,7 @@ func TestInitCNILogsToStandardLogger(t *testing.T) {
 			hook := standardLog(t)
 			e := newEnv(t)
 			bad := filepath.Join(e.confDir, "10-bad.conflist")
-			writeFile(t, bad, []byte("{not json"))
+			testutil.WriteFile(t, bad, []byte("{not json"))
 			p, err := tc.init(e.confDir, e.cache, e.binDir)
 			if err != nil {
 				t.Fatal(err)

@@ -71,14 +71,14 @@ func TestSamePodOperationsSerialize(t *testing.T) {
 	if _, err := p.SetUpPodWithContext(ctx, pod); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("second setup during setup = %v, want it to wait for the pod's lock", err)
 	}
-	if ev := events(t, log); !reflect.DeepEqual(ev, []string{"ADD slow a eth0"}) {
+	if ev := testutil.Events(t, log); !reflect.DeepEqual(ev, []string{"ADD slow a eth0"}) {
 		t.Fatalf("plugin calls while the pod was locked = %v", ev)
 	}
 	cancel()
 	<-done
 	// Once the setup is done, the pod's next operation goes ahead.
 	tearDown(t, p, pod)
-	if ev := events(t, log); !reflect.DeepEqual(ev, []string{"ADD slow a eth0", "DEL slow a eth0", "DEL slow a eth0"}) {
+	if ev := testutil.Events(t, log); !reflect.DeepEqual(ev, []string{"ADD slow a eth0", "DEL slow a eth0", "DEL slow a eth0"}) {
 		t.Fatalf("plugin calls = %v", ev)
 	}
 	if n := p.pods.size(); n != 0 {
@@ -101,7 +101,7 @@ func TestSlowPluginBlocksNeitherReloadNorStatusNorOtherPods(t *testing.T) {
 	go func() {
 		others <- func() error {
 			e.noopNet("30-new.conflist", "new", "1.0.0", "10.0.0.3", "")
-			if got := networkNames(p.Networks()); !reflect.DeepEqual(got, []string{"fast", "slow", "new"}) {
+			if got := testutil.NetworkNames(p.Networks()); !reflect.DeepEqual(got, []string{"fast", "slow", "new"}) {
 				return errors.New("reload did not pick up the new file: " + strings.Join(got, ","))
 			}
 			if err := p.Status(); err != nil {
@@ -126,7 +126,7 @@ func TestSlowPluginBlocksNeitherReloadNorStatusNorOtherPods(t *testing.T) {
 		t.Fatalf("slow setup ended early: %v", err)
 	default:
 	}
-	if got := commands(t, fast.log); !reflect.DeepEqual(got, []string{"STATUS", "ADD", "DEL"}) {
+	if got := testutil.Commands(t, fast.log); !reflect.DeepEqual(got, []string{"STATUS", "ADD", "DEL"}) {
 		t.Fatalf("fast network's plugin got %v", got)
 	}
 	cancel()

@@ -73,7 +73,7 @@ func TestCorruptCacheGC(t *testing.T) {
 			if err := p.GC(context.Background(), []*PodNetwork{&pod}); err != nil {
 				t.Fatalf("GC keeping the pod: %v", err)
 			}
-			if got := commands(t, log); !reflect.DeepEqual(got, []string{"ADD"}) {
+			if got := testutil.Commands(t, log); !reflect.DeepEqual(got, []string{"ADD"}) {
 				t.Fatalf("GC touched a valid pod: plugin calls = %v", got)
 			}
 			if err := p.GC(context.Background(), nil); err != nil {
@@ -89,7 +89,7 @@ func TestCorruptCacheGC(t *testing.T) {
 // cache file is left.
 func expectFallbackDEL(t *testing.T, e *env, log string) {
 	t.Helper()
-	if got := commands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+	if got := testutil.Commands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
 		t.Fatalf("plugin calls = %v, want the DEL", got)
 	}
 	if !e.hasLogWith(fallbackMsg, "network", "net1") {
@@ -125,14 +125,14 @@ func TestGCKeepsDamagedEntryOfValidDashedPod(t *testing.T) {
 	if err := p.GC(context.Background(), []*PodNetwork{&pod}); err != nil {
 		t.Fatalf("GC: %v", err)
 	}
-	if got, want := events(t, log), []string{"ADD net cnitool-abc eth0"}; !reflect.DeepEqual(got, want) {
+	if got, want := testutil.Events(t, log), []string{"ADD net cnitool-abc eth0"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("plugin calls after GC = %v, want %v", got, want)
 	}
 	if got := e.cacheFiles(); !reflect.DeepEqual(got, []string{"net-cnitool-abc-eth0"}) {
 		t.Fatalf("cache after GC = %v, want the valid pod's entry", got)
 	}
 	tearDown(t, p, PodNetwork{ID: pod.ID, NetNS: pod.NetNS})
-	if got, want := events(t, log), []string{"ADD net cnitool-abc eth0", "DEL net cnitool-abc eth0"}; !reflect.DeepEqual(got, want) {
+	if got, want := testutil.Events(t, log), []string{"ADD net cnitool-abc eth0", "DEL net cnitool-abc eth0"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("plugin calls after teardown = %v, want %v", got, want)
 	}
 	if got := e.cacheFiles(); len(got) != 0 {
@@ -161,7 +161,7 @@ func TestTearDownLeavesDamagedEntryOfDashedNeighbour(t *testing.T) {
 	}
 	tearDown(t, p, PodNetwork{ID: pod.ID, NetNS: ns})
 	var dels []string
-	for _, ev := range events(t, log) {
+	for _, ev := range testutil.Events(t, log) {
 		if strings.HasPrefix(ev, "DEL") && strings.Contains(ev, "cnitool-abc") {
 			dels = append(dels, ev)
 		}
@@ -251,7 +251,7 @@ func TestHugeCacheFileIsNotReadWhole(t *testing.T) {
 	if grew > 64<<20 {
 		t.Fatalf("teardown allocated %d MiB, want a few", grew>>20)
 	}
-	if got, want := events(t, log), []string{"ADD net sb1 eth0", "DEL net sb1 eth0"}; !reflect.DeepEqual(got, want) {
+	if got, want := testutil.Events(t, log), []string{"ADD net sb1 eth0", "DEL net sb1 eth0"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("plugin calls = %v, want %v", got, want)
 	}
 	if got := e.cacheFiles(); len(got) != 0 {
@@ -279,9 +279,9 @@ func TestDirectoryInResultsDirGetsNoDEL(t *testing.T) {
 	for range 2 {
 		tearDown(t, p, PodNetwork{ID: "sb1", NetNS: ns})
 	}
-	for _, ev := range events(t, log) {
+	for _, ev := range testutil.Events(t, log) {
 		if strings.HasPrefix(ev, "DEL b") {
-			t.Fatalf("plugin calls = %v, want no DEL of network b", events(t, log))
+			t.Fatalf("plugin calls = %v, want no DEL of network b", testutil.Events(t, log))
 		}
 	}
 	for range 2 {

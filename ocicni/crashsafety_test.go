@@ -31,14 +31,14 @@ func breakThenSetUp(t *testing.T, e *env) (*Plugin, PodNetwork, string) {
 	t.Helper()
 	log := e.logFile("faulty.log")
 	e.writeList("10-net.conflist", "net1", "1.0.0", nil,
-		faultyPlugin(log, brokenFaults, "errorMsg", "cached config is broken"))
+		testutil.FaultyPlugin(log, brokenFaults, "errorMsg", "cached config is broken"))
 	p := e.plugin(WithWatch(false))
 	pod := webPod(t, "sb1")
 	_, err := p.SetUpPod(pod)
 	if err == nil || !strings.Contains(err.Error(), "rollback also failed") {
 		t.Fatalf("setup error = %v, want the ADD error and a failed rollback", err)
 	}
-	if got := faultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+	if got := testutil.FaultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
 		t.Fatalf("plugin saw %v, want ADD then the rollback DEL", got)
 	}
 	return p, pod, log
@@ -58,7 +58,7 @@ func waitConf(t *testing.T, p *Plugin, name string, cond func(*netconf.Network) 
 // none) and errorMsg, and waits until the plugin has loaded the new file.
 func fixNet1(t *testing.T, e *env, p *Plugin, log string, faults map[string]string, errorMsg string) {
 	t.Helper()
-	e.writeList("10-net.conflist", "net1", "1.0.0", nil, faultyPlugin(log, faults, "errorMsg", errorMsg))
+	e.writeList("10-net.conflist", "net1", "1.0.0", nil, testutil.FaultyPlugin(log, faults, "errorMsg", errorMsg))
 	waitConf(t, p, "net1", func(n *netconf.Network) bool { return bytes.Contains(n.List.Bytes, []byte(errorMsg)) })
 }
 
@@ -90,7 +90,7 @@ func TestOwedDelFreedByTeardownAfterConfigFix(t *testing.T) {
 	}
 	// ADD, rollback DEL, DEL with the cached config (fails), DEL with the
 	// current config (succeeds); no CHECK for the owed DEL.
-	if got := faultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL", "DEL", "DEL"}) {
+	if got := testutil.FaultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL", "DEL", "DEL"}) {
 		t.Fatalf("plugin saw %v, want ADD DEL then the failed and the successful DEL", got)
 	}
 	if !e.hasLog("DEL with the current configuration succeeded") {
@@ -117,7 +117,7 @@ func TestOwedDelFreedByGCAfterConfigFix(t *testing.T) {
 	if err := p.GC(context.Background(), nil); err != nil {
 		t.Fatalf("GC after the fix: %v", err)
 	}
-	if got := faultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL", "DEL", "DEL"}) {
+	if got := testutil.FaultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL", "DEL", "DEL"}) {
 		t.Fatalf("plugin saw %v, want ADD DEL then GC's failed and successful DEL", got)
 	}
 	if got := e.cacheFiles(); len(got) != 0 {
@@ -159,9 +159,9 @@ func TestOwedDelErrorNamesBothConfigs(t *testing.T) {
 // takes, for a noop plugin logging to log, and returns it.
 func singleConfNet(t *testing.T, e *env, name, log string) *libcni.PluginConfig {
 	t.Helper()
-	conf, _ := e.noopConf(debug.Debug{ReportResult: resultFor("1.0.0", "10.0.0.3")}, log, nil)
+	conf, _ := e.noopConf(debug.Debug{ReportResult: testutil.ResultFor("1.0.0", "10.0.0.3")}, log, nil)
 	conf["cniVersion"], conf["name"] = "1.0.0", name
-	c, err := libcni.NetworkPluginConfFromBytes([]byte(mustJSON(conf)))
+	c, err := libcni.NetworkPluginConfFromBytes([]byte(testutil.MustJSON(conf)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,11 +219,11 @@ func TestTearDownRunsDelOfSingleConfCacheEntry(t *testing.T) {
 			if err := p.TearDownPod(PodNetwork{ID: "sb1"}); err != nil {
 				t.Fatalf("teardown: %v", err)
 			}
-			if got := events(t, cachedLog); !reflect.DeepEqual(got, []string{"ADD n sb1 eth0", "DEL n sb1 eth0"}) {
+			if got := testutil.Events(t, cachedLog); !reflect.DeepEqual(got, []string{"ADD n sb1 eth0", "DEL n sb1 eth0"}) {
 				t.Fatalf("plugin of the cached config saw %v, want its ADD then the teardown's DEL", got)
 			}
 			if loaded {
-				if got := commands(t, current.log); len(got) != 0 {
+				if got := testutil.Commands(t, current.log); len(got) != 0 {
 					t.Fatalf("plugin of the current config saw %v, want nothing", got)
 				}
 			}
@@ -254,7 +254,7 @@ func gcVerbValid(t *testing.T, log string) []cnitypes.GCAttachment {
 		}
 		return in.Valid
 	}
-	t.Fatalf("no GC verb in the command log %v", events(t, log))
+	t.Fatalf("no GC verb in the command log %v", testutil.Events(t, log))
 	return nil
 }
 
@@ -290,7 +290,7 @@ func TestGCReportsValidPodWhoseCacheWasLost(t *testing.T) {
 			if got := gcVerbValid(t, log); !reflect.DeepEqual(got, want) {
 				t.Fatalf("GC verb valid attachments = %+v, want %+v", got, want)
 			}
-			if got := withoutStatus(events(t, log)); !reflect.DeepEqual(got, []string{"ADD n c1 " + c.ifname, "GC n"}) {
+			if got := testutil.WithoutStatus(testutil.Events(t, log)); !reflect.DeepEqual(got, []string{"ADD n c1 " + c.ifname, "GC n"}) {
 				t.Fatalf("plugin calls = %v, want the ADD and the GC verb only", got)
 			}
 		})
@@ -350,7 +350,7 @@ func TestDelUsesNetNSRecordedAtAddWhileItExists(t *testing.T) {
 // CHECK on them.
 func TestStatusHonoursDisableCheckSetAfterSetup(t *testing.T) {
 	e := newEnv(t)
-	conf, np := e.noopConf(debug.Debug{ReportResult: resultFor("1.0.0", "10.0.0.7")}, "", nil)
+	conf, np := e.noopConf(debug.Debug{ReportResult: testutil.ResultFor("1.0.0", "10.0.0.7")}, "", nil)
 	e.writeList("10-n.conflist", "n", "1.0.0", nil, conf)
 	p := e.plugin(WithWatch(false))
 	pod := PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}
@@ -358,7 +358,7 @@ func TestStatusHonoursDisableCheckSetAfterSetup(t *testing.T) {
 	if _, err := p.GetPodNetworkStatus(pod); err != nil {
 		t.Fatal(err)
 	}
-	if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD", "CHECK"}) {
+	if got := testutil.Commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD", "CHECK"}) {
 		t.Fatalf("plugin saw %v before disableCheck, want ADD CHECK", got)
 	}
 
@@ -371,7 +371,7 @@ func TestStatusHonoursDisableCheckSetAfterSetup(t *testing.T) {
 	if len(res) != 1 || firstIP(t, res[0].Result) != "10.0.0.7/24" {
 		t.Fatalf("status = %+v, want the cached result", res)
 	}
-	if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD", "CHECK"}) {
+	if got := testutil.Commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD", "CHECK"}) {
 		t.Fatalf("plugin saw %v after disableCheck, want no further CHECK", got)
 	}
 }
@@ -388,7 +388,7 @@ func TestTearDownWithNothingCachedDelsOnlyDefaultOnEth0(t *testing.T) {
 	e.noopNets(log, "a", "b")
 	p := e.plugin(WithWatch(false))
 	tearDown(t, p, PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)})
-	if got := events(t, log); !reflect.DeepEqual(got, []string{"DEL a c1 eth0"}) {
+	if got := testutil.Events(t, log); !reflect.DeepEqual(got, []string{"DEL a c1 eth0"}) {
 		t.Fatalf("plugin calls = %v, want one DEL of the default network a on eth0", got)
 	}
 	if got := e.cacheFiles(); len(got) != 0 {

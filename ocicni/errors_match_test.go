@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netplumb/ocicni/internal/testutil"
 )
 
 // A readiness error that says a plugin binary is missing matches
@@ -22,14 +24,14 @@ func TestStatusMissingPluginMatchesErrPluginNotFound(t *testing.T) {
 		after  func(e *env)
 	}{
 		{name: "unnamed default skipped at load", before: func(e *env) {
-			writeFile(e.t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("a", "1.0.0", "noop", "nosuch"))
+			testutil.WriteFile(e.t, filepath.Join(e.confDir, "10-a.conflist"), testutil.ConfBytes("a", "1.0.0", "noop", "nosuch"))
 		}},
 		{name: "named default skipped at load", opts: []Option{WithDefaultNetwork("b")}, before: func(e *env) {
-			writeFile(e.t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("a", "1.0.0", "noop"))
-			writeFile(e.t, filepath.Join(e.confDir, "20-b.conflist"), confBytes("b", "1.0.0", "nosuch"))
+			testutil.WriteFile(e.t, filepath.Join(e.confDir, "10-a.conflist"), testutil.ConfBytes("a", "1.0.0", "noop"))
+			testutil.WriteFile(e.t, filepath.Join(e.confDir, "20-b.conflist"), testutil.ConfBytes("b", "1.0.0", "nosuch"))
 		}},
 		{name: "binary removed after load", before: func(e *env) {
-			writeFile(e.t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("a", "1.0.0", "noop", "faulty"))
+			testutil.WriteFile(e.t, filepath.Join(e.confDir, "10-a.conflist"), testutil.ConfBytes("a", "1.0.0", "noop", "faulty"))
 		}, after: func(e *env) {
 			if err := os.Remove(filepath.Join(e.binDir, "faulty")); err != nil {
 				e.t.Fatal(err)
@@ -79,7 +81,7 @@ func TestStatusNotReadyMatchesOnlyItsCause(t *testing.T) {
 // an error a caller can tell apart from other refusals with fs.ErrNotExist.
 func TestSetUpPodMissingNetNSMatchesErrNotExist(t *testing.T) {
 	e := newEnv(t)
-	writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("a", "1.0.0"))
+	testutil.WriteFile(t, filepath.Join(e.confDir, "10-a.conflist"), testutil.ConfBytes("a", "1.0.0"))
 	p := e.plugin()
 	pod := PodNetwork{Name: "web", Namespace: "default", ID: "sandbox-1", NetNS: filepath.Join(t.TempDir(), "gone")}
 	_, err := p.SetUpPodWithContext(context.Background(), pod)
@@ -95,7 +97,7 @@ func TestSetUpPodMissingNetNSMatchesErrNotExist(t *testing.T) {
 // condition message, and still matches both of its causes.
 func TestWaitReadyTimeoutIsOneLine(t *testing.T) {
 	e := newEnv(t)
-	writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("a", "1.0.0", "nosuch"))
+	testutil.WriteFile(t, filepath.Join(e.confDir, "10-a.conflist"), testutil.ConfBytes("a", "1.0.0", "nosuch"))
 	p := e.watched()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -123,7 +125,7 @@ func TestSkippedSyntaxErrorNamesLineAndColumn(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			path := filepath.Join(e.confDir, "10-a.conflist")
-			writeFile(t, path, []byte(tc.data))
+			testutil.WriteFile(t, path, []byte(tc.data))
 			set := e.plugin(WithWatch(false)).Networks()
 			if len(set.Skipped) != 1 || set.Skipped[0].File != path {
 				t.Fatalf("Skipped = %+v; want %s", set.Skipped, path)

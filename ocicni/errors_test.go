@@ -29,7 +29,7 @@ func TestPluginErrorReachableThroughEveryWrap(t *testing.T) {
 	if !IsRetryable(err) {
 		t.Fatalf("IsRetryable(%v) = false for code 11", err)
 	}
-	setDebug(t, np.debug, debug.Debug{ReportError: "broken", ReportErrorCode: 4})
+	testutil.SetDebug(t, np.debug, debug.Debug{ReportError: "broken", ReportErrorCode: 4})
 	// c1 still owes the DEL its failed rollback could not do, so use c2.
 	if _, err := p.SetUpPod(PodNetwork{ID: "c2", NetNS: testutil.NewNetNS(t)}); IsRetryable(err) || !errors.As(err, &ce) || ce.Code != 4 {
 		t.Fatalf("err = %v, want code 4 and not retryable", err)

@@ -68,7 +68,7 @@ func TestFaultBinaryMissingOrNotExecutableAtLoad(t *testing.T) {
 			t.Errorf("setup on %s: error %q does not say the network was skipped", name, err)
 		}
 	}
-	if got := commands(t, logs[0]); len(got) != 0 {
+	if got := testutil.Commands(t, logs[0]); len(got) != 0 {
 		t.Fatalf("a plugin ran: %v", got)
 	}
 }
@@ -97,7 +97,7 @@ func TestFaultBinaryVanishesBeforeExec(t *testing.T) {
 func TestFaultBinaryMissingOnTeardown(t *testing.T) {
 	e := newFaultEnv(t)
 	log := e.logFile("faulty.log")
-	e.writeList("10-net.conflist", "net1", "1.0.0", nil, faultyPlugin(log, nil))
+	e.writeList("10-net.conflist", "net1", "1.0.0", nil, testutil.FaultyPlugin(log, nil))
 	p := e.plugin(WithWatch(false))
 	pod := webPod(t, "sb1")
 	setUp(t, p, pod)
@@ -119,7 +119,7 @@ func TestFaultBinaryMissingOnTeardown(t *testing.T) {
 	if err := p.TearDownPod(pod); err != nil {
 		t.Fatalf("retried teardown: %v", err)
 	}
-	if got := faultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+	if got := testutil.FaultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
 		t.Fatalf("plugin saw %v", got)
 	}
 	if got := e.cacheFiles(); len(got) != 0 {
@@ -146,7 +146,7 @@ const busyMsg = "plugin binary busy"
 func TestFaultTextFileBusyRetried(t *testing.T) {
 	e := newFaultEnv(t)
 	log := e.logFile("faulty.log")
-	e.writeList("10-net.conflist", "net1", "1.0.0", nil, faultyPlugin(log, nil))
+	e.writeList("10-net.conflist", "net1", "1.0.0", nil, testutil.FaultyPlugin(log, nil))
 	p := e.plugin(WithWatch(false))
 	pod := webPod(t, "sb1")
 	f := holdOpenForWrite(t, filepath.Join(e.binDir, "faulty"))
@@ -163,7 +163,7 @@ func TestFaultTextFileBusyRetried(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("setup after the binary was released: %v", err)
 	}
-	if got := faultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD"}) {
+	if got := testutil.FaultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD"}) {
 		t.Fatalf("plugin saw %v", got)
 	}
 	if got := e.cacheFiles(); !reflect.DeepEqual(got, []string{"net1-sb1-eth0"}) {
@@ -176,7 +176,7 @@ func TestFaultTextFileBusyRetried(t *testing.T) {
 func TestFaultTextFileBusyBounded(t *testing.T) {
 	e := newFaultEnv(t)
 	log := e.logFile("faulty.log")
-	e.writeList("10-net.conflist", "net1", "1.0.0", nil, faultyPlugin(log, nil))
+	e.writeList("10-net.conflist", "net1", "1.0.0", nil, testutil.FaultyPlugin(log, nil))
 	p := e.plugin(WithWatch(false))
 	holdOpenForWrite(t, filepath.Join(e.binDir, "faulty"))
 
@@ -190,7 +190,7 @@ func TestFaultTextFileBusyBounded(t *testing.T) {
 	if got := e.countLog(busyMsg); got != 2*textBusyRetries {
 		t.Fatalf("%d retries logged, want %d", got, 2*textBusyRetries)
 	}
-	if got := faultyLog(t, log); len(got) != 0 {
+	if got := testutil.FaultyLog(t, log); len(got) != 0 {
 		t.Fatalf("the busy binary ran: %v", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	cnitypes "github.com/containernetworking/cni/pkg/types"
+	"github.com/netplumb/ocicni/internal/testutil"
 )
 
 // threeNetworkPod sets up a pod on networks a, b and c, all served by the
@@ -15,7 +16,7 @@ func threeNetworkPod(t *testing.T, e *env) (*Plugin, PodNetwork, string) {
 	t.Helper()
 	log := e.logFile("faulty.log")
 	for _, n := range []string{"a", "b", "c"} {
-		e.writeList("10-"+n+".conflist", n, "1.0.0", nil, faultyPlugin(log, nil))
+		e.writeList("10-"+n+".conflist", n, "1.0.0", nil, testutil.FaultyPlugin(log, nil))
 	}
 	p := e.plugin()
 	pod := webPod(t, "sb1")
@@ -56,7 +57,7 @@ func TestFaultDelFailureKeepsGoingAndRetries(t *testing.T) {
 	want := []string{"ADD sb1 eth0", "ADD sb1 eth1", "ADD sb1 eth2",
 		"DEL sb1 eth2", "DEL sb1 eth1", "DEL sb1 eth0",
 		"DEL sb1 eth1"}
-	if got := faultyLog(t, log); !reflect.DeepEqual(got, want) {
+	if got := testutil.FaultyLog(t, log); !reflect.DeepEqual(got, want) {
 		t.Fatalf("plugin calls = %v, want %v", got, want)
 	}
 }
@@ -100,7 +101,7 @@ func TestFaultDelFailuresJoined(t *testing.T) {
 func TestStatusAfterFailedDELRunsNoCheck(t *testing.T) {
 	e := newFaultEnv(t)
 	log := e.logFile("faulty.log")
-	e.writeList("10-net.conflist", "net1", "1.0.0", nil, faultyPlugin(log, nil))
+	e.writeList("10-net.conflist", "net1", "1.0.0", nil, testutil.FaultyPlugin(log, nil))
 	p := e.plugin(WithWatch(false))
 	pod := webPod(t, "sb1")
 	setUp(t, p, pod)
@@ -116,7 +117,7 @@ func TestStatusAfterFailedDELRunsNoCheck(t *testing.T) {
 		t.Fatal("the entry of the failed DEL is not marked owed")
 	}
 	tearDown(t, p, pod)
-	if got, want := faultyCommands(t, log), []string{"ADD", "DEL", "DEL"}; !reflect.DeepEqual(got, want) {
+	if got, want := testutil.FaultyCommands(t, log), []string{"ADD", "DEL", "DEL"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("plugin calls = %v, want %v and no CHECK", got, want)
 	}
 	if got := e.cacheFiles(); len(got) != 0 {

@@ -25,7 +25,7 @@ func TestFaultCNIErrorReachesCaller(t *testing.T) {
 	e := newFaultEnv(t)
 	log := e.logFile("faulty.log")
 	e.writeList("10-net.conflist", "net1", "1.0.0", nil,
-		faultyPlugin(log, map[string]string{"ADD": "error"}, "errorCode", 7, "errorMsg", "no addresses left in pool"))
+		testutil.FaultyPlugin(log, map[string]string{"ADD": "error"}, "errorCode", 7, "errorMsg", "no addresses left in pool"))
 	p := e.plugin()
 
 	_, err := p.SetUpPod(webPod(t, "sb1"))
@@ -48,7 +48,7 @@ func TestFaultCNIErrorReachesCaller(t *testing.T) {
 	if IsRetryable(err) {
 		t.Fatal("code 7 reported as retryable")
 	}
-	if got := faultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+	if got := testutil.FaultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
 		t.Fatalf("plugin saw %v, want the failed ADD rolled back with DEL", got)
 	}
 	if got := e.cacheFiles(); len(got) != 0 {
@@ -72,7 +72,7 @@ func TestFaultCNIErrorWithFailedRollback(t *testing.T) {
 	if !strings.Contains(err.Error(), "rollback also failed") {
 		t.Fatalf("error %q does not report the failed rollback", err)
 	}
-	if got := commands(t, logs[0]); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+	if got := testutil.Commands(t, logs[0]); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
 		t.Fatalf("noop saw %v", got)
 	}
 }
@@ -104,7 +104,7 @@ func TestFaultInvalidOutput(t *testing.T) {
 	faultyCase := func(fault string, extra ...any) func(e *env) {
 		return func(e *env) {
 			e.writeList("10-net.conflist", "net1", "1.0.0", nil,
-				faultyPlugin(e.logFile("log"), map[string]string{"ADD": fault}, extra...))
+				testutil.FaultyPlugin(e.logFile("log"), map[string]string{"ADD": fault}, extra...))
 		}
 	}
 	cases := []struct {
@@ -168,7 +168,7 @@ func TestFaultHangKilledByDeadline(t *testing.T) {
 			noopLog, faultyLogPath := e.logFile("noop.log"), e.logFile("faulty.log")
 			e.writeList("10-net.conflist", "net1", "1.0.0", nil,
 				noopPlugin(dbg, noopLog),
-				faultyPlugin(faultyLogPath, map[string]string{"ADD": "hang"}))
+				testutil.FaultyPlugin(faultyLogPath, map[string]string{"ADD": "hang"}))
 			p := e.plugin(c.opts...)
 			ctx := context.Background()
 			if c.deadline > 0 {
@@ -185,13 +185,13 @@ func TestFaultHangKilledByDeadline(t *testing.T) {
 					t.Errorf("error %q does not say %q", err, want)
 				}
 			}
-			if got := commands(t, noopLog); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+			if got := testutil.Commands(t, noopLog); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
 				t.Fatalf("noop saw %v, want its ADD rolled back", got)
 			}
-			if got := faultyCommands(t, faultyLogPath); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+			if got := testutil.FaultyCommands(t, faultyLogPath); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
 				t.Fatalf("hung plugin saw %v, want ADD then the rollback DEL", got)
 			}
-			if got := processesOf(t, e.binDir+"/faulty"); len(got) != 0 {
+			if got := testutil.ProcessesOf(t, e.binDir+"/faulty"); len(got) != 0 {
 				t.Fatalf("hung plugin still running: pids %v", got)
 			}
 			if got := e.cacheFiles(); len(got) != 0 {
@@ -244,10 +244,15 @@ func TestFaultHangOnDelKeepsCache(t *testing.T) {
 	if err := p.TearDownPod(pod); err != nil {
 		t.Fatalf("retried teardown: %v", err)
 	}
-	if got := commands(t, logs[0]); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+	if got := testutil.Commands(t, logs[0]); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
 		t.Fatalf("noop saw %v", got)
 	}
 	if got := e.cacheFiles(); len(got) != 0 {
 		t.Fatalf("cache after retried teardown = %v", got)
 	}
+}
+
+// noopPlugin is one noop plugin entry with its debug file and command log.
+func noopPlugin(debugFile, log string) map[string]any {
+	return map[string]any{"type": "noop", "debugFile": debugFile, "commandLog": log}
 }

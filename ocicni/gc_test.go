@@ -31,13 +31,13 @@ func TestGCRemovesAttachmentsOfPodsNotValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"ADD n keep eth0", "ADD n stale eth0", "DEL n stale eth0", "GC n"}
-	if ev := withoutStatus(events(t, log)); !reflect.DeepEqual(ev, want) {
+	if ev := testutil.WithoutStatus(testutil.Events(t, log)); !reflect.DeepEqual(ev, want) {
 		t.Fatalf("plugin calls = %v\nwant %v", ev, want)
 	}
 	if c := e.cacheFiles(); !reflect.DeepEqual(c, []string{"n-keep-eth0"}) {
 		t.Fatalf("cache after GC = %v", c)
 	}
-	valid := stdinConf(t, lastCall(t, np.debug).CmdArgs.StdinData)["cni.dev/valid-attachments"]
+	valid := testutil.StdinConf(t, testutil.LastCall(t, np.debug).CmdArgs.StdinData)["cni.dev/valid-attachments"]
 	if want := asJSONValue(t, []cnitypes.GCAttachment{{ContainerID: "keep", IfName: "eth0"}}); !reflect.DeepEqual(valid, want) {
 		t.Fatalf("GC verb valid attachments = %v, want %v", valid, want)
 	}
@@ -54,7 +54,7 @@ func TestGCRemovesAttachmentsOfDeletedNetworks(t *testing.T) {
 	if err := p.GC(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := commands(t, gone.log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+	if got := testutil.Commands(t, gone.log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
 		t.Fatalf("removed network's plugin got %v, want ADD DEL", got)
 	}
 	if c := e.cacheFiles(); len(c) != 0 {
@@ -69,7 +69,7 @@ func expectGCSkips(t *testing.T, e *env, p *Plugin, np noopPlug) {
 	if err := p.GC(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := withoutStatus(commands(t, np.log)); !reflect.DeepEqual(got, []string{"ADD"}) {
+	if got := testutil.WithoutStatus(testutil.Commands(t, np.log)); !reflect.DeepEqual(got, []string{"ADD"}) {
 		t.Fatalf("plugin got %v, want only the ADD", got)
 	}
 	if c := e.cacheFiles(); !reflect.DeepEqual(c, []string{"n-c1-eth0"}) {
@@ -79,7 +79,7 @@ func expectGCSkips(t *testing.T, e *env, p *Plugin, np noopPlug) {
 
 func TestGCHonoursDisableGC(t *testing.T) {
 	e := newEnv(t)
-	conf, np := e.noopConf(debug.Debug{ReportResult: resultFor("1.1.0", "10.0.0.1")}, "", nil)
+	conf, np := e.noopConf(debug.Debug{ReportResult: testutil.ResultFor("1.1.0", "10.0.0.1")}, "", nil)
 	e.writeList("10-n.conflist", "n", "1.1.0", map[string]any{"disableGC": true}, conf)
 	p := e.plugin(WithWatch(false))
 	setUp(t, p, PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)})
@@ -107,15 +107,15 @@ func TestGCKeepsGoingAndJoinsErrors(t *testing.T) {
 		pod := PodNetwork{ID: id, NetNS: testutil.NewNetNS(t), Networks: []NetAttachment{{Name: "a"}, {Name: "b"}}}
 		setUp(t, p, pod)
 	}
-	setDebug(t, a.debug, debug.Debug{ReportError: "a refuses", ReportErrorCode: 111})
-	setDebug(t, b.debug, debug.Debug{ReportError: "b refuses", ReportErrorCode: 112})
+	testutil.SetDebug(t, a.debug, debug.Debug{ReportError: "a refuses", ReportErrorCode: 111})
+	testutil.SetDebug(t, b.debug, debug.Debug{ReportError: "b refuses", ReportErrorCode: 112})
 	err := p.GC(context.Background(), nil)
 	codes := opErrorCodes(t, err, "gc")
 	if !reflect.DeepEqual(codes, []int{111, 111, 112, 112}) {
 		t.Fatalf("error codes = %v from %v, want one per stale attachment", codes, err)
 	}
 	for _, np := range []noopPlug{a, b} {
-		if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD", "ADD", "DEL", "DEL"}) {
+		if got := testutil.Commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD", "ADD", "DEL", "DEL"}) {
 			t.Fatalf("plugin got %v, want a DEL for each pod", got)
 		}
 	}
@@ -131,7 +131,7 @@ func TestGCRefusesNilPod(t *testing.T) {
 	if err := p.GC(context.Background(), []*PodNetwork{nil}); !errors.Is(err, ErrInvalidPodNetwork) {
 		t.Fatalf("GC with a nil pod = %v, want ErrInvalidPodNetwork", err)
 	}
-	if got := withoutStatus(commands(t, np.log)); !reflect.DeepEqual(got, []string{"ADD"}) {
+	if got := testutil.WithoutStatus(testutil.Commands(t, np.log)); !reflect.DeepEqual(got, []string{"ADD"}) {
 		t.Fatalf("plugin got %v after a refused GC", got)
 	}
 }
@@ -182,7 +182,7 @@ func TestGCWaitsForInFlightAdd(t *testing.T) {
 	}
 	// The rollback DEL of the cancelled ADD still came before the GC.
 	want := []string{"ADD slow c1 eth0", "DEL slow c1 eth0", "GC slow"}
-	if ev := withoutStatus(events(t, log)); !reflect.DeepEqual(ev, want) {
+	if ev := testutil.WithoutStatus(testutil.Events(t, log)); !reflect.DeepEqual(ev, want) {
 		t.Fatalf("plugin calls = %v\nwant %v", ev, want)
 	}
 }
@@ -195,7 +195,7 @@ func TestGCWaitsForInFlightAdd(t *testing.T) {
 func TestGCKeepsAttachmentCachedWithDisableGC(t *testing.T) {
 	e := newEnv(t)
 	log := e.newLog()
-	conf, _ := e.noopConf(debug.Debug{ReportResult: resultFor("1.1.0", "10.0.0.1")}, log, nil)
+	conf, _ := e.noopConf(debug.Debug{ReportResult: testutil.ResultFor("1.1.0", "10.0.0.1")}, log, nil)
 	e.writeList("10-n.conflist", "n", "1.1.0", map[string]any{"disableGC": true}, conf)
 	p := e.plugin(WithWatch(false))
 	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}); err != nil {
@@ -206,7 +206,7 @@ func TestGCKeepsAttachmentCachedWithDisableGC(t *testing.T) {
 	if err := p.GC(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	if ev, want := withoutStatus(events(t, log)), []string{"ADD n c1 eth0", "GC n"}; !reflect.DeepEqual(ev, want) {
+	if ev, want := testutil.WithoutStatus(testutil.Events(t, log)), []string{"ADD n c1 eth0", "GC n"}; !reflect.DeepEqual(ev, want) {
 		t.Fatalf("plugin calls = %v, want %v", ev, want)
 	}
 	if c := e.cacheFiles(); !reflect.DeepEqual(c, []string{"n-c1-eth0"}) {
@@ -265,7 +265,7 @@ func TestGCReportsUnresolvableCacheFileOnce(t *testing.T) {
 func TestSetUpProceedsWhileGCDelsStaleSandbox(t *testing.T) {
 	e := newFaultEnv(t)
 	log := e.logFile("f.log")
-	e.writeList("10-f.conflist", "f", "1.0.0", nil, faultyPlugin(log, nil))
+	e.writeList("10-f.conflist", "f", "1.0.0", nil, testutil.FaultyPlugin(log, nil))
 	p := e.plugin(WithWatch(false))
 	if _, err := p.SetUpPod(PodNetwork{ID: "old", NetNS: testutil.NewNetNS(t)}); err != nil {
 		t.Fatal(err)
@@ -279,7 +279,7 @@ func TestSetUpProceedsWhileGCDelsStaleSandbox(t *testing.T) {
 		<-gcDone
 	}()
 	testutil.Eventually(t, 10*time.Second, func() bool {
-		return slices.Contains(faultyLog(t, log), "DEL old eth0")
+		return slices.Contains(testutil.FaultyLog(t, log), "DEL old eth0")
 	}, "GC never started its DEL")
 
 	e.control(map[string]any{"faults": map[string]string{"DEL:never": "hang"}})
@@ -298,7 +298,7 @@ func TestSetUpProceedsWhileGCDelsStaleSandbox(t *testing.T) {
 func TestSetUpWaitingForGCVerbHonoursContext(t *testing.T) {
 	e := newFaultEnv(t)
 	log := e.logFile("f.log")
-	e.writeList("10-f.conflist", "f", "1.1.0", nil, faultyPlugin(log, nil))
+	e.writeList("10-f.conflist", "f", "1.1.0", nil, testutil.FaultyPlugin(log, nil))
 	p := e.plugin(WithWatch(false))
 	e.control(map[string]any{"faults": map[string]string{"GC": "hang"}})
 	gcCtx, stopGC := context.WithCancel(context.Background())
@@ -309,7 +309,7 @@ func TestSetUpWaitingForGCVerbHonoursContext(t *testing.T) {
 		<-gcDone
 	}()
 	testutil.Eventually(t, 10*time.Second, func() bool {
-		return slices.ContainsFunc(faultyLog(t, log), func(l string) bool { return strings.HasPrefix(l, "GC ") })
+		return slices.ContainsFunc(testutil.FaultyLog(t, log), func(l string) bool { return strings.HasPrefix(l, "GC ") })
 	}, "GC never ran its verb")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -323,7 +323,7 @@ func TestSetUpWaitingForGCVerbHonoursContext(t *testing.T) {
 		t.Fatalf("GC ended (%v) before the check; the test proves nothing", err)
 	default:
 	}
-	if l := faultyLog(t, log); slices.ContainsFunc(l, func(s string) bool { return strings.Contains(s, " new ") }) {
+	if l := testutil.FaultyLog(t, log); slices.ContainsFunc(l, func(s string) bool { return strings.Contains(s, " new ") }) {
 		t.Fatalf("a plugin ran for the abandoned setup: %v", l)
 	}
 }
@@ -333,7 +333,7 @@ func TestSetUpWaitingForGCVerbHonoursContext(t *testing.T) {
 func TestGCRunsStaleDelsAtLowerPriority(t *testing.T) {
 	e := newFaultEnv(t)
 	log, nice := e.logFile("faulty.log"), e.logFile("nice.log")
-	e.writeList("10-n.conflist", "n", "1.0.0", nil, faultyPlugin(log, nil, "niceLog", nice))
+	e.writeList("10-n.conflist", "n", "1.0.0", nil, testutil.FaultyPlugin(log, nil, "niceLog", nice))
 	p := e.plugin(WithWatch(false))
 	torn, stale := webPod(t, "torn"), webPod(t, "stale")
 	setUp(t, p, torn)
@@ -344,7 +344,25 @@ func TestGCRunsStaleDelsAtLowerPriority(t *testing.T) {
 	}
 	own := strconv.Itoa(testutil.Niceness(t, os.Getpid()))
 	want := []string{"ADD " + own, "ADD " + own, "DEL " + own, "DEL 10"}
-	if got := faultyLog(t, nice); !reflect.DeepEqual(got, want) {
+	if got := testutil.FaultyLog(t, nice); !reflect.DeepEqual(got, want) {
 		t.Fatalf("plugin calls and their niceness = %v, want %v", got, want)
 	}
+}
+
+// repolled has the plugin take in a rewritten default network and waits
+// for the STATUS its change prompts to answer, so that STATUS does not run
+// alongside what the test does next (the noop plugin rewrites its command
+// log whole on every call, and of two calls at once one entry is lost).
+func repolled(t *testing.T, p *Plugin) {
+	t.Helper()
+	since := time.Now()
+	p.Networks()
+	testutil.Eventually(t, waitFor, func() bool {
+		for _, n := range p.Networks().Networks {
+			if n.Default && n.Readiness != nil && n.Readiness.Checked.After(since) {
+				return true
+			}
+		}
+		return false
+	}, "the rewritten default network's STATUS never answered")
 }

@@ -1,14 +1,11 @@
 package ocicni
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -112,11 +109,6 @@ func (e *env) cacheFiles() []string {
 	return out
 }
 
-func mustJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
 // setUp sets pod up on p and fails the test when that fails.
 func setUp(t testing.TB, p *Plugin, pod PodNetwork) {
 	t.Helper()
@@ -133,29 +125,10 @@ func tearDown(t testing.TB, p *Plugin, pod PodNetwork) {
 	}
 }
 
-// networkNames lists the names of the set's networks, in the set's order.
-func networkNames(s NetworkSet) []string {
-	var out []string
-	for _, n := range s.Networks {
-		out = append(out, n.Name)
-	}
-	return out
-}
-
 // currentSet returns the plugin's configuration snapshot.
 func currentSet(p *Plugin) *netconf.Set {
 	s, _ := p.conf.Current(context.Background())
 	return s
-}
-
-// cniCommand returns the CNI_COMMAND of a plugin's environment.
-func cniCommand(environ []string) string {
-	for _, kv := range environ {
-		if v, ok := strings.CutPrefix(kv, "CNI_COMMAND="); ok {
-			return v
-		}
-	}
-	return ""
 }
 
 // noopPlug is one noop plugin of a test network: the debug file that drives
@@ -208,7 +181,7 @@ func (e *env) writeList(file, name, version string, top map[string]any, plugins 
 // (a fresh log when log is "").
 func (e *env) noopNet(file, name, version, ip, log string) noopPlug {
 	e.t.Helper()
-	conf, np := e.noopConf(debug.Debug{ReportResult: resultFor(version, ip)}, log, nil)
+	conf, np := e.noopConf(debug.Debug{ReportResult: testutil.ResultFor(version, ip)}, log, nil)
 	e.writeList(file, name, version, nil, conf)
 	return np
 }
@@ -220,90 +193,6 @@ func (e *env) oneNet(version, ip string) (noopPlug, *Plugin) {
 	e.t.Helper()
 	np := e.noopNet("10-n.conflist", "n", version, ip, "")
 	return np, e.plugin(WithWatch(false))
-}
-
-// resultFor is a result of the given spec version with one interface and
-// one address.
-func resultFor(version, ip string) string {
-	if strings.HasPrefix(version, "0.") {
-		return fmt.Sprintf(`{"cniVersion":%q,"interfaces":[{"name":"eth0","sandbox":"/x"}],"ips":[{"version":"4","address":"%s/24","interface":0}]}`, version, ip)
-	}
-	return fmt.Sprintf(`{"cniVersion":%q,"interfaces":[{"name":"eth0","sandbox":"/x"}],"ips":[{"address":"%s/24","interface":0}]}`, version, ip)
-}
-
-// lastCall returns what the noop plugin driven by debugFile last received.
-func lastCall(t *testing.T, debugFile string) *debug.Debug {
-	t.Helper()
-	d, err := debug.ReadDebug(debugFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
-// setDebug rewrites a noop debug file's behaviour, keeping nothing of what
-// it recorded.
-func setDebug(t *testing.T, debugFile string, d debug.Debug) {
-	t.Helper()
-	if err := d.WriteDebug(debugFile); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// stdinConf decodes the network configuration a plugin received on stdin.
-func stdinConf(t *testing.T, stdin []byte) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(stdin, &m); err != nil {
-		t.Fatalf("plugin stdin %q: %v", stdin, err)
-	}
-	return m
-}
-
-// commands returns the CNI commands a noop command log recorded, in order.
-func commands(t *testing.T, logFile string) []string {
-	t.Helper()
-	if data, err := os.ReadFile(logFile); err == nil && len(data) == 0 || errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	return firstFields(events(t, logFile))
-}
-
-// faultyCommands returns just the commands of a faulty plugin's log.
-func faultyCommands(t *testing.T, path string) []string {
-	t.Helper()
-	return firstFields(faultyLog(t, path))
-}
-
-func firstFields(lines []string) []string {
-	var out []string
-	for _, l := range lines {
-		out = append(out, strings.Fields(l)[0])
-	}
-	return out
-}
-
-// events returns a command log as "CMD network container ifname" lines, in
-// the order the calls happened.
-func events(t *testing.T, logFile string) []string {
-	t.Helper()
-	data, err := os.ReadFile(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(data) == 0 {
-		return nil
-	}
-	l, err := debug.ReadCommandLog(logFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, c := range l {
-		name, _ := stdinConf(t, c.CmdArgs.StdinData)["name"].(string)
-		out = append(out, strings.TrimSpace(fmt.Sprintf("%s %s %s %s", c.Command, name, c.CmdArgs.ContainerID, c.CmdArgs.IfName)))
-	}
-	return out
 }
 
 // slowPlugin installs the plugin type "slow" in the env's plugin dir. The
@@ -361,15 +250,6 @@ func (e *env) logsWith(msg string) []*logrus.Entry {
 	return out
 }
 
-// joined returns the errors joined in err (err itself when not joined).
-func joined(err error) []error {
-	var j interface{ Unwrap() []error }
-	if errors.As(err, &j) {
-		return j.Unwrap()
-	}
-	return []error{err}
-}
-
 // noopNets writes one network per name, each a single noop plugin logging
 // to log (a fresh log each when log is ""): the i-th is file "<i+1>0-<name>.conflist"
 // and its ADD reports 10.0.0.<i+1>. It returns the plugins in name order.
@@ -389,7 +269,7 @@ func (e *env) slowNet(version string) (marks, log string) {
 	e.t.Helper()
 	marks = e.slowPlugin()
 	log = e.newLog()
-	first, _ := e.noopConf(debug.Debug{ReportResult: resultFor(version, "10.0.0.1")}, log, nil)
+	first, _ := e.noopConf(debug.Debug{ReportResult: testutil.ResultFor(version, "10.0.0.1")}, log, nil)
 	e.writeList("10-slow.conflist", "slow", version, nil, first, map[string]any{"type": "slow"})
 	return marks, log
 }
@@ -399,7 +279,7 @@ func (e *env) slowNet(version string) (marks, log string) {
 func opErrorCodes(t *testing.T, err error, op string) []int {
 	t.Helper()
 	var codes []int
-	for _, x := range joined(err) {
+	for _, x := range testutil.Joined(err) {
 		var ce *cnitypes.Error
 		var oe *OpError
 		if !errors.As(x, &ce) || !errors.As(x, &oe) || oe.Op != op {
@@ -419,21 +299,6 @@ func newFaultEnv(t *testing.T) *env {
 	e := newEnv(t, "noop", "sleep")
 	testutil.CopyPlugin(t, "faulty", e.binDir)
 	return e
-}
-
-// faultyPlugin is one faulty plugin entry of a chain: faults maps a CNI
-// command to the fault it acts out, and log is its command log.
-func faultyPlugin(log string, faults map[string]string, extra ...any) map[string]any {
-	m := map[string]any{"type": "faulty", "commandLog": log, "faults": faults}
-	for i := 0; i+1 < len(extra); i += 2 {
-		m[extra[i].(string)] = extra[i+1]
-	}
-	return m
-}
-
-// noopPlugin is one noop plugin entry with its debug file and command log.
-func noopPlugin(debugFile, log string) map[string]any {
-	return map[string]any{"type": "noop", "debugFile": debugFile, "commandLog": log}
 }
 
 // logFile returns a fresh, empty command log path.
@@ -459,41 +324,6 @@ func (e *env) control(c map[string]any) {
 		return
 	}
 	testutil.WriteJSON(e.t, e.binDir, "faulty.control.json", c)
-}
-
-// faultyLog returns the lines of a faulty plugin's command log, each
-// "COMMAND containerID ifname".
-func faultyLog(t *testing.T, path string) []string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []string
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		out = append(out, s.Text())
-	}
-	return out
-}
-
-// processesOf returns the PIDs of live processes running the binary at
-// path, so a test can prove a killed plugin is really gone.
-func processesOf(t *testing.T, path string) []string {
-	t.Helper()
-	want, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	procs, _ := filepath.Glob("/proc/[0-9]*/exe")
-	var out []string
-	for _, p := range procs {
-		if exe, err := os.Readlink(p); err == nil && exe == want {
-			out = append(out, strings.Split(p, "/")[2])
-		}
-	}
-	return out
 }
 
 // isOwed reports whether the cache file name is an owed entry: the
@@ -538,58 +368,9 @@ func waitAnswered(t *testing.T, p *Plugin) {
 	}, "the default network's STATUS never answered")
 }
 
-// withoutStatus drops the STATUS calls of the background readiness poll
-// from a command log, for tests about the other verbs.
-func withoutStatus(lines []string) []string {
-	var out []string
-	for _, l := range lines {
-		if !strings.HasPrefix(l, "STATUS") {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-// repolled has the plugin take in a rewritten default network and waits
-// for the STATUS its change prompts to answer, so that STATUS does not run
-// alongside what the test does next (the noop plugin rewrites its command
-// log whole on every call, and of two calls at once one entry is lost).
-func repolled(t *testing.T, p *Plugin) {
-	t.Helper()
-	since := time.Now()
-	p.Networks()
-	testutil.Eventually(t, waitFor, func() bool {
-		for _, n := range p.Networks().Networks {
-			if n.Default && n.Readiness != nil && n.Readiness.Checked.After(since) {
-				return true
-			}
-		}
-		return false
-	}, "the rewritten default network's STATUS never answered")
-}
-
 // waitFor bounds every wait on the watcher. It is generous because the
 // tests share two cores with -race; a working watcher takes milliseconds.
 const waitFor = 10 * time.Second
-
-// confBytes is a conflist of the given plugin types (noop when none).
-func confBytes(name, version string, types ...string) []byte {
-	if len(types) == 0 {
-		types = []string{"noop"}
-	}
-	var plugins []map[string]any
-	for _, t := range types {
-		plugins = append(plugins, map[string]any{"type": t})
-	}
-	return []byte(mustJSON(map[string]any{"cniVersion": version, "name": name, "plugins": plugins}))
-}
-
-func writeFile(t *testing.T, path string, data []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // watched builds a watching Plugin on the env and waits until its watches
 // are in place (or it fell back to polling), so that a change the test makes
@@ -608,73 +389,4 @@ func waitDefault(t *testing.T, p *Plugin, want string) {
 	t.Helper()
 	testutil.Eventually(t, waitFor, func() bool { return p.GetDefaultNetworkName() == want },
 		"default network is %q, want %q (view %+v)", p.GetDefaultNetworkName(), want, p.Networks())
-}
-
-// waitNetwork waits until the named network is loaded and cond holds for it.
-func waitNetwork(t *testing.T, p *Plugin, name string, cond func(NetworkInfo) bool) {
-	t.Helper()
-	testutil.Eventually(t, waitFor, func() bool {
-		for _, n := range p.Networks().Networks {
-			if n.Name == name {
-				return cond(n)
-			}
-		}
-		return false
-	}, "network %q never reached the wanted state (view %+v)", name, p.Networks())
-}
-
-// waitSkipped waits until file is skipped with a reason containing want.
-func waitSkipped(t *testing.T, p *Plugin, file, want string) {
-	t.Helper()
-	testutil.Eventually(t, waitFor, func() bool {
-		for _, s := range p.Networks().Skipped {
-			if s.File == file && strings.Contains(s.Reason, want) {
-				return true
-			}
-		}
-		return false
-	}, "%s never skipped for %q (view %+v)", file, want, p.Networks())
-}
-
-// median returns the middle value of ds without reordering the caller's
-// slice.
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-// watcherRunning reports whether a configuration watcher's goroutine is
-// alive in this process.
-func watcherRunning() bool {
-	buf := make([]byte, 1<<20)
-	return strings.Contains(string(buf[:runtime.Stack(buf, true)]), "netconf.(*watcher).run")
-}
-
-// setupOutcome is what one SetUpPod returned.
-type setupOutcome struct {
-	results []NetResult
-	err     error
-}
-
-// setUpAsync runs SetUpPodWithContext on a goroutine of its own.
-func setUpAsync(ctx context.Context, p *Plugin, pod PodNetwork) <-chan setupOutcome {
-	out := make(chan setupOutcome, 1)
-	go func() {
-		res, err := p.SetUpPodWithContext(ctx, pod)
-		out <- setupOutcome{res, err}
-	}()
-	return out
-}
-
-// outcomeOf waits, bounded, for an asynchronous setup to return.
-func outcomeOf(t *testing.T, ch <-chan setupOutcome, what string) setupOutcome {
-	t.Helper()
-	select {
-	case o := <-ch:
-		return o
-	case <-time.After(waitFor):
-		t.Fatalf("%s never returned", what)
-		return setupOutcome{}
-	}
 }

@@ -70,9 +70,9 @@ func TestSetUpRefusesSymlinkedResultsDir(t *testing.T) {
 	if errors.Is(err, ErrAlreadyAttached) {
 		t.Fatalf("setup error %v matches ErrAlreadyAttached; the pod is not attached", err)
 	}
-	for _, c := range commands(t, np.log) {
+	for _, c := range testutil.Commands(t, np.log) {
 		if c == "ADD" {
-			t.Fatalf("plugin saw %v; no ADD may run without its record", commands(t, np.log))
+			t.Fatalf("plugin saw %v; no ADD may run without its record", testutil.Commands(t, np.log))
 		}
 	}
 	if got, _ := os.ReadDir(target); len(got) != 0 {
@@ -89,7 +89,7 @@ func TestSetUpWithSymlinkedResultsDirRunsNoPlugin(t *testing.T) {
 	if _, err := p.SetUpPod(PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)}); err == nil {
 		t.Fatal("setup succeeded through a symlinked results directory")
 	}
-	if got := commands(t, np.log); len(got) != 0 {
+	if got := testutil.Commands(t, np.log); len(got) != 0 {
 		t.Fatalf("plugin saw %v, want no plugin run", got)
 	}
 	if e.hasLog("may leak") {
@@ -128,7 +128,7 @@ func TestSetUpRefusesSymlinkPlantedAtRecordPath(t *testing.T) {
 			if !errors.Is(err, ErrAlreadyAttached) {
 				t.Fatalf("setup error = %v, want ErrAlreadyAttached", err)
 			}
-			if got := commands(t, np.log); len(got) != 0 {
+			if got := testutil.Commands(t, np.log); len(got) != 0 {
 				t.Fatalf("plugin saw %v, want no plugin run", got)
 			}
 			data, err := os.ReadFile(target)
@@ -153,7 +153,7 @@ func TestSetUpRefusesSymlinkPlantedAtRecordPath(t *testing.T) {
 func TestRecordOfAddInterruptedByCrashIsFinishedByNextProcess(t *testing.T) {
 	e := newFaultEnv(t)
 	log := e.logFile("faulty.log")
-	e.writeList("10-net.conflist", "net1", "1.0.0", nil, faultyPlugin(log, nil))
+	e.writeList("10-net.conflist", "net1", "1.0.0", nil, testutil.FaultyPlugin(log, nil))
 	p := e.plugin(WithWatch(false))
 	pod := webPod(t, "sb1")
 	e.control(map[string]any{"faults": map[string]string{"ADD": "hang"}})
@@ -165,7 +165,7 @@ func TestRecordOfAddInterruptedByCrashIsFinishedByNextProcess(t *testing.T) {
 		_, err := p.SetUpPodWithContext(ctx, pod)
 		done <- err
 	}()
-	testutil.Eventually(t, waitFor, func() bool { return len(faultyLog(t, log)) > 0 }, "the ADD never started")
+	testutil.Eventually(t, waitFor, func() bool { return len(testutil.FaultyLog(t, log)) > 0 }, "the ADD never started")
 	record := filepath.Join(e.cache, "results", "net1-sb1-eth0")
 	snapshot, err := os.ReadFile(record)
 	if err != nil {
@@ -183,17 +183,17 @@ func TestRecordOfAddInterruptedByCrashIsFinishedByNextProcess(t *testing.T) {
 	}
 
 	next := e.plugin(WithWatch(false))
-	before := len(faultyLog(t, log))
+	before := len(testutil.FaultyLog(t, log))
 	if _, err := next.GetPodNetworkStatus(pod); err == nil || !strings.Contains(err.Error(), "owes a DEL") {
 		t.Fatalf("status error = %v, want it to say the attachment owes a DEL", err)
 	}
-	if got := faultyCommands(t, log)[before:]; len(got) != 0 {
+	if got := testutil.FaultyCommands(t, log)[before:]; len(got) != 0 {
 		t.Fatalf("status ran %v on an attachment that owes a DEL, want nothing", got)
 	}
 	if err := next.TearDownPod(PodNetwork{ID: pod.ID}); err != nil {
 		t.Fatalf("teardown: %v", err)
 	}
-	if got := faultyLog(t, log)[before:]; !reflect.DeepEqual(got, []string{"DEL sb1 eth0"}) {
+	if got := testutil.FaultyLog(t, log)[before:]; !reflect.DeepEqual(got, []string{"DEL sb1 eth0"}) {
 		t.Fatalf("teardown ran %v, want the owed DEL", got)
 	}
 	if got := e.cacheFiles(); len(got) != 0 {
@@ -215,7 +215,7 @@ func TestRecordIsOnDiskWhenPluginGetsConfiguration(t *testing.T) {
 			for _, name := range []string{"net1", "net2", "net3"} {
 				record := filepath.Join(e.cache, "results", name+"-sb1-"+name)
 				e.writeList("10-"+name+".conflist", name, "1.0.0", nil,
-					faultyPlugin(log, nil, "requireFile", record), faultyPlugin(log, nil, "requireFile", record))
+					testutil.FaultyPlugin(log, nil, "requireFile", record), testutil.FaultyPlugin(log, nil, "requireFile", record))
 				nets = append(nets, NetAttachment{Name: name, Ifname: name})
 			}
 			p := e.plugin(WithWatch(false), WithParallelNetworks(parallel))
@@ -226,7 +226,7 @@ func TestRecordIsOnDiskWhenPluginGetsConfiguration(t *testing.T) {
 				}
 				tearDown(t, p, pod)
 			}
-			if got := len(faultyCommands(t, log)); got != 5*3*2*2 {
+			if got := len(testutil.FaultyCommands(t, log)); got != 5*3*2*2 {
 				t.Fatalf("plugins ran %d times, want %d ADDs and DELs", got, 5*3*2*2)
 			}
 		})

@@ -17,7 +17,7 @@ func TestLoadExtensionsInByteOrderWithSingleConfUpConverted(t *testing.T) {
 	e.noopNet("10-b.conflist", "b", "1.0.0", "10.0.0.2", "")
 	e.noopNet("20-c.json", "c", "1.0.0", "10.0.0.3", "")
 	// A single-plugin .conf file, up-converted to a one-plugin list.
-	aDebug := e.noopDebug(debug.Debug{ReportResult: resultFor("1.0.0", "10.0.0.1")})
+	aDebug := e.noopDebug(debug.Debug{ReportResult: testutil.ResultFor("1.0.0", "10.0.0.1")})
 	aLog := e.newLog()
 	testutil.WriteJSON(t, e.confDir, "5-a.conf", map[string]any{
 		"cniVersion": "1.0.0", "name": "a", "type": "noop", "debugFile": aDebug, "commandLog": aLog,
@@ -29,7 +29,7 @@ func TestLoadExtensionsInByteOrderWithSingleConfUpConverted(t *testing.T) {
 	p := e.plugin(WithWatch(false))
 	set := p.Networks()
 	// "10-" sorts before "20-" before "5-" in byte order, as in cri-o.
-	if got, want := networkNames(set), []string{"b", "c", "a"}; !reflect.DeepEqual(got, want) {
+	if got, want := testutil.NetworkNames(set), []string{"b", "c", "a"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("networks = %v, want %v", got, want)
 	}
 	if len(set.Skipped) != 0 {
@@ -44,7 +44,7 @@ func TestLoadExtensionsInByteOrderWithSingleConfUpConverted(t *testing.T) {
 	}
 	pod := PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t), Networks: []NetAttachment{{Name: "a"}}}
 	setUp(t, p, pod)
-	if got := events(t, aLog); !reflect.DeepEqual(got, []string{"ADD a c1 eth0"}) {
+	if got := testutil.Events(t, aLog); !reflect.DeepEqual(got, []string{"ADD a c1 eth0"}) {
 		t.Fatalf("up-converted network's plugin got %v", got)
 	}
 }
@@ -63,10 +63,10 @@ func TestLoadDuplicateNameFirstFileWins(t *testing.T) {
 		t.Fatalf("skipped = %+v", set.Skipped)
 	}
 	setUp(t, p, PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)})
-	if got := commands(t, first.log); !reflect.DeepEqual(got, []string{"ADD"}) {
+	if got := testutil.Commands(t, first.log); !reflect.DeepEqual(got, []string{"ADD"}) {
 		t.Fatalf("first file's plugin got %v", got)
 	}
-	if got := commands(t, second.log); len(got) != 0 {
+	if got := testutil.Commands(t, second.log); len(got) != 0 {
 		t.Fatalf("second file's plugin got %v", got)
 	}
 }
@@ -90,7 +90,7 @@ func TestLoadDefaultNetwork(t *testing.T) {
 			t.Fatalf("default = %q, want y", got)
 		}
 		setUp(t, p, PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)})
-		if got := commands(t, y.log); !reflect.DeepEqual(got, []string{"ADD"}) {
+		if got := testutil.Commands(t, y.log); !reflect.DeepEqual(got, []string{"ADD"}) {
 			t.Fatalf("named default's plugin got %v", got)
 		}
 	})
@@ -110,7 +110,7 @@ func TestLoadDefaultNetwork(t *testing.T) {
 
 func TestCNIVersionsNegotiation(t *testing.T) {
 	e := newEnv(t)
-	conf, np := e.noopConf(debug.Debug{ReportResult: resultFor("1.1.0", "10.0.0.1")}, "", nil)
+	conf, np := e.noopConf(debug.Debug{ReportResult: testutil.ResultFor("1.1.0", "10.0.0.1")}, "", nil)
 	// The highest version libcni supports wins; one newer than it is ignored.
 	e.writeList("10-n.conflist", "n", "0.4.0", map[string]any{"cniVersions": []string{"1.0.0", "1.1.0", "99.0.0"}}, conf)
 	p := e.plugin(WithWatch(false))
@@ -119,7 +119,7 @@ func TestCNIVersionsNegotiation(t *testing.T) {
 		t.Fatalf("networks = %+v, want n at 1.1.0", set.Networks)
 	}
 	setUp(t, p, PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t)})
-	if got := stdinConf(t, lastCall(t, np.debug).CmdArgs.StdinData)["cniVersion"]; got != "1.1.0" {
+	if got := testutil.StdinConf(t, testutil.LastCall(t, np.debug).CmdArgs.StdinData)["cniVersion"]; got != "1.1.0" {
 		t.Fatalf("plugin received cniVersion %v, want 1.1.0", got)
 	}
 }

@@ -72,7 +72,7 @@ func TestGCHoldsNewPodsBackOnlyForItsBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"ADD slow a eth0", "DEL slow a eth0", "GC slow"}
-	if ev := withoutStatus(events(t, log)); !reflect.DeepEqual(ev, want) {
+	if ev := testutil.WithoutStatus(testutil.Events(t, log)); !reflect.DeepEqual(ev, want) {
 		t.Fatalf("slow network's plugin calls = %v, want %v: the GC verb after the ADD in flight ended", ev, want)
 	}
 }

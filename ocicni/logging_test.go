@@ -31,12 +31,12 @@ func captureStderr(t *testing.T) func() string {
 func TestPluginStderrGoesToInjectedLoggerWithFields(t *testing.T) {
 	readStderr := captureStderr(t)
 	e := newEnv(t)
-	conf, np := e.noopConf(debug.Debug{ReportResult: resultFor("1.0.0", "10.0.0.1"), ReportStderr: "chatty plugin says hi"}, "", nil)
+	conf, np := e.noopConf(debug.Debug{ReportResult: testutil.ResultFor("1.0.0", "10.0.0.1"), ReportStderr: "chatty plugin says hi"}, "", nil)
 	e.writeList("10-n.conflist", "n", "1.0.0", nil, conf)
 	p := e.plugin(WithWatch(false))
 	pod := PodNetwork{Name: "web", Namespace: "prod", ID: "c1", NetNS: testutil.NewNetNS(t), Networks: []NetAttachment{{Name: "n", Ifname: "net0"}}}
 	setUp(t, p, pod)
-	setDebug(t, np.debug, debug.Debug{ReportError: "failing", ReportStderr: "dying plugin says bye"})
+	testutil.SetDebug(t, np.debug, debug.Debug{ReportError: "failing", ReportStderr: "dying plugin says bye"})
 	if err := p.TearDownPod(pod); err == nil {
 		t.Fatal("teardown succeeded with a failing plugin")
 	}

@@ -40,7 +40,7 @@ func TestSetUpRefusesRuntimeNetNS(t *testing.T) {
 			t.Errorf("SetUpPod(%s) = %v, want ErrInvalidPodNetwork and ErrRuntimeNetNS", path, err)
 		}
 	}
-	if got := commands(t, np.log); len(got) != 0 {
+	if got := testutil.Commands(t, np.log); len(got) != 0 {
 		t.Fatalf("plugin saw %v, want nothing", got)
 	}
 	if err := ValidatePodNetwork(PodNetwork{ID: "sb1", NetNS: testutil.NewNetNS(t)}); err != nil {
@@ -73,7 +73,7 @@ func TestTearDownAndGCNeverSendRuntimeNetNS(t *testing.T) {
 	}
 	entry["netns"] = runtimeNetNS
 	delete(entry["capabilityArgs"].(map[string]any), attachstore.NetNSKey)
-	if err := os.WriteFile(file, []byte(mustJSON(entry)), 0o600); err != nil {
+	if err := os.WriteFile(file, []byte(testutil.MustJSON(entry)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.GC(context.Background(), nil); err != nil {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/netplumb/ocicni/internal/testutil"
 )
 
 // Networks encodes to JSON with stable lower-case keys, so a runtime or
@@ -12,9 +14,9 @@ import (
 func TestNetworksEncodeToJSONWithStableKeys(t *testing.T) {
 	e := newEnv(t)
 	good := filepath.Join(e.confDir, "10-a.conflist")
-	writeFile(t, good, confBytes("a", "1.0.0", "noop"))
+	testutil.WriteFile(t, good, testutil.ConfBytes("a", "1.0.0", "noop"))
 	bad := filepath.Join(e.confDir, "20-b.conflist")
-	writeFile(t, bad, []byte("{not json"))
+	testutil.WriteFile(t, bad, []byte("{not json"))
 	p := e.plugin(WithWatch(false))
 
 	data, err := json.Marshal(p.Networks())

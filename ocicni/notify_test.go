@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netplumb/ocicni/internal/testutil"
 )
 
 func TestWaitReadyReturnsWhenConfigAppears(t *testing.T) {
@@ -16,7 +18,7 @@ func TestWaitReadyReturnsWhenConfigAppears(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- p.WaitReady(ctx) }()
-	writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("a", "1.0.0"))
+	testutil.WriteFile(t, filepath.Join(e.confDir, "10-a.conflist"), testutil.ConfBytes("a", "1.0.0"))
 	if err := <-done; err != nil {
 		t.Fatalf("WaitReady = %v, want nil once a valid config appeared", err)
 	}
@@ -27,7 +29,7 @@ func TestWaitReadyReturnsWhenConfigAppears(t *testing.T) {
 
 func TestWaitReadyTimesOut(t *testing.T) {
 	e := newEnv(t)
-	writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("a", "1.0.0", "nosuch"))
+	testutil.WriteFile(t, filepath.Join(e.confDir, "10-a.conflist"), testutil.ConfBytes("a", "1.0.0", "nosuch"))
 	p := e.watched()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -53,7 +55,7 @@ func TestWaitReadyAfterShutdown(t *testing.T) {
 	}
 
 	// Called after Shutdown, even with a valid configuration on disk.
-	writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("a", "1.0.0"))
+	testutil.WriteFile(t, filepath.Join(e.confDir, "10-a.conflist"), testutil.ConfBytes("a", "1.0.0"))
 	if err := p.WaitReady(context.Background()); !errors.Is(err, ErrShutdown) {
 		t.Fatalf("WaitReady after Shutdown = %v, want ErrShutdown", err)
 	}

@@ -20,7 +20,7 @@ func TestParallelNetworksAddAtOnceAndRollBack(t *testing.T) {
 	e := newFaultEnv(t)
 	log := e.logFile("f.log")
 	for _, n := range []string{"a", "b", "c"} {
-		e.writeList("10-"+n+".conflist", n, "1.0.0", nil, faultyPlugin(log, nil))
+		e.writeList("10-"+n+".conflist", n, "1.0.0", nil, testutil.FaultyPlugin(log, nil))
 	}
 	p := e.plugin(WithWatch(false), WithParallelNetworks(true))
 	e.control(map[string]any{"faults": map[string]string{"ADD": "hang"}})
@@ -33,7 +33,7 @@ func TestParallelNetworksAddAtOnceAndRollBack(t *testing.T) {
 		done <- err
 	}()
 	testutil.Eventually(t, 10*time.Second, func() bool {
-		return len(faultyLog(t, log)) == 3
+		return len(testutil.FaultyLog(t, log)) == 3
 	}, "the three ADDs were never in flight together")
 	e.control(map[string]any{"faults": map[string]string{}})
 	cancel()
@@ -43,7 +43,7 @@ func TestParallelNetworksAddAtOnceAndRollBack(t *testing.T) {
 		t.Fatalf("err = %v, want the cancelled ADD of the first network", err)
 	}
 	var dels []string
-	for _, l := range faultyLog(t, log) {
+	for _, l := range testutil.FaultyLog(t, log) {
 		if strings.HasPrefix(l, "DEL ") {
 			dels = append(dels, l)
 		}

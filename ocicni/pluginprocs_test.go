@@ -23,12 +23,12 @@ func TestPluginGOMAXPROCSReachesGoPlugins(t *testing.T) {
 	} {
 		e := newFaultEnv(t)
 		procs := e.logFile("procs")
-		e.writeList("10-n.conflist", "n", "1.0.0", nil, faultyPlugin(e.logFile("f.log"), nil, "procsLog", procs))
+		e.writeList("10-n.conflist", "n", "1.0.0", nil, testutil.FaultyPlugin(e.logFile("f.log"), nil, "procsLog", procs))
 		p := e.plugin(append([]Option{WithWatch(false)}, c.opts...)...)
 		pod := PodNetwork{Name: "p", Namespace: "ns", ID: "sb", NetNS: testutil.NewNetNS(t)}
 		setUp(t, p, pod)
 		tearDown(t, p, pod)
-		if got := faultyLog(t, procs); !slices.Contains(got, c.want) {
+		if got := testutil.FaultyLog(t, procs); !slices.Contains(got, c.want) {
 			t.Fatalf("plugin calls logged %v, want %q among them", got, c.want)
 		}
 	}

@@ -56,7 +56,7 @@ func TestSetUpDeadlineKillsPluginProcessGroupBeforeRollback(t *testing.T) {
 	faultyLogPath, probeLog := e.logFile("faulty.log"), e.logFile("probe.log")
 	e.probePlugin(pidFile, probeLog)
 	e.writeList("10-net.conflist", "net1", "1.0.0", nil,
-		faultyPlugin(faultyLogPath, map[string]string{"ADD": "spawn-hang"}, "childPidFile", pidFile),
+		testutil.FaultyPlugin(faultyLogPath, map[string]string{"ADD": "spawn-hang"}, "childPidFile", pidFile),
 		map[string]any{"type": "probe"})
 	p := e.plugin(WithWatch(false))
 
@@ -77,10 +77,10 @@ func TestSetUpDeadlineKillsPluginProcessGroupBeforeRollback(t *testing.T) {
 	if testutil.ProcessAlive(pid) {
 		t.Fatalf("the plugin's child %d is still running after SetUpPod returned", pid)
 	}
-	if got := faultyCommands(t, faultyLogPath); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+	if got := testutil.FaultyCommands(t, faultyLogPath); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
 		t.Fatalf("plugin saw %v, want the ADD and the rollback DEL", got)
 	}
-	got := faultyLog(t, probeLog)
+	got := testutil.FaultyLog(t, probeLog)
 	if len(got) != 1 || (got[0] != "DEL child=gone" && got[0] != "DEL child=Z" && got[0] != "DEL child=X") {
 		t.Fatalf("rollback DEL found the child in state %v, want it gone (or a zombie)", got)
 	}
@@ -99,7 +99,7 @@ func TestPodOperationsSurvivePluginLeavingDaemon(t *testing.T) {
 	log := e.logFile("faulty.log")
 	pidFile := filepath.Join(t.TempDir(), "child.pid")
 	e.writeList("10-net.conflist", "net1", "1.0.0", nil,
-		faultyPlugin(log, map[string]string{"ADD": "leave-child", "DEL": "leave-child"}, "childPidFile", pidFile, "childSession", true))
+		testutil.FaultyPlugin(log, map[string]string{"ADD": "leave-child", "DEL": "leave-child"}, "childPidFile", pidFile, "childSession", true))
 	p := e.plugin(WithWatch(false))
 	killChild := func() {
 		if data, err := os.ReadFile(pidFile); err == nil {
@@ -119,7 +119,7 @@ func TestPodOperationsSurvivePluginLeavingDaemon(t *testing.T) {
 	if err := p.TearDownPod(pod); err != nil {
 		t.Fatalf("teardown: %v", err)
 	}
-	if got := faultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+	if got := testutil.FaultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
 		t.Fatalf("plugin saw %v, want one ADD and one DEL", got)
 	}
 	if got := e.cacheFiles(); len(got) != 0 {

@@ -15,7 +15,7 @@ import (
 // of the noop test plugin, in the same run.
 func BenchmarkStatus(b *testing.B) {
 	conf, bin := b.TempDir(), testutil.LinkPlugins(b, "noop")
-	if err := os.WriteFile(filepath.Join(conf, "10-n.conflist"), confBytes("n", "1.1.0", "noop", "noop"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(conf, "10-n.conflist"), testutil.ConfBytes("n", "1.1.0", "noop", "noop"), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	p := benchPlugin(b, WithConfDir(conf), WithBinDirs(bin), WithStatusInterval(0))

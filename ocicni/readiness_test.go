@@ -19,7 +19,7 @@ import (
 func statusNet(t *testing.T, e *env, opts ...Option) (*Plugin, string) {
 	t.Helper()
 	log := e.logFile("faulty.log")
-	e.writeList("10-n.conflist", "n", "1.1.0", nil, faultyPlugin(log, nil))
+	e.writeList("10-n.conflist", "n", "1.1.0", nil, testutil.FaultyPlugin(log, nil))
 	return e.plugin(opts...), log
 }
 
@@ -38,7 +38,7 @@ func TestStatusDoesNotExecPlugins(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := faultyCommands(t, log); len(got) != 1 || got[0] != "STATUS" {
+	if got := testutil.FaultyCommands(t, log); len(got) != 1 || got[0] != "STATUS" {
 		t.Fatalf("plugin got %v; want the one STATUS of the load", got)
 	}
 }
@@ -54,7 +54,7 @@ func TestStatusNotBlockedByHangingStatus(t *testing.T) {
 	}
 	e.control(map[string]any{"faults": map[string]string{"STATUS": "hang"}})
 	bin := filepath.Join(e.binDir, "faulty")
-	testutil.Eventually(t, waitFor, func() bool { return len(processesOf(t, bin)) > 0 }, "no STATUS started hanging")
+	testutil.Eventually(t, waitFor, func() bool { return len(testutil.ProcessesOf(t, bin)) > 0 }, "no STATUS started hanging")
 	checked := p.Networks().Networks[0].Readiness.Checked
 
 	done := make(chan error, 1)
@@ -70,7 +70,7 @@ func TestStatusNotBlockedByHangingStatus(t *testing.T) {
 	if r := p.Networks().Networks[0].Readiness; !r.Ready || !r.Checked.Equal(checked) {
 		t.Fatalf("readiness during the hang = %+v; want the answer checked at %v", r, checked)
 	}
-	if n := len(faultyCommands(t, log)); n < 2 {
+	if n := len(testutil.FaultyCommands(t, log)); n < 2 {
 		t.Fatalf("plugin log has %d calls; want the hanging STATUS logged", n)
 	}
 	shutdownKills(t, p, bin)
@@ -83,7 +83,7 @@ func TestStatusPollerStopsOnShutdown(t *testing.T) {
 	e.control(map[string]any{"faults": map[string]string{"STATUS": "hang"}})
 	p, _ := statusNet(t, e)
 	bin := filepath.Join(e.binDir, "faulty")
-	testutil.Eventually(t, waitFor, func() bool { return len(processesOf(t, bin)) > 0 }, "no STATUS started hanging")
+	testutil.Eventually(t, waitFor, func() bool { return len(testutil.ProcessesOf(t, bin)) > 0 }, "no STATUS started hanging")
 	shutdownKills(t, p, bin)
 	goleak.VerifyNone(t, ignore)
 }
@@ -100,7 +100,7 @@ func shutdownKills(t *testing.T, p *Plugin, bin string) {
 	case <-time.After(DefaultTimeouts().Status / 2):
 		t.Fatal("Shutdown waited for the hanging STATUS")
 	}
-	testutil.Eventually(t, waitFor, func() bool { return len(processesOf(t, bin)) == 0 }, "the hanging STATUS outlived Shutdown")
+	testutil.Eventually(t, waitFor, func() bool { return len(testutil.ProcessesOf(t, bin)) == 0 }, "the hanging STATUS outlived Shutdown")
 }
 
 // A network whose STATUS has never answered, or never succeeded, is not
@@ -215,10 +215,10 @@ func TestStatusPolledOnConfigChange(t *testing.T) {
 	e.noopNet("20-other.conflist", "other", "1.1.0", "10.0.0.2", "")
 	testutil.Eventually(t, waitFor, func() bool { return len(p.Networks().Networks) == 2 }, "the second network never loaded")
 	failStatus(e, 50)
-	e.writeList("10-n.conflist", "n", "1.1.0", map[string]any{"disableGC": true}, faultyPlugin(log, nil))
+	e.writeList("10-n.conflist", "n", "1.1.0", map[string]any{"disableGC": true}, testutil.FaultyPlugin(log, nil))
 	testutil.Eventually(t, waitFor, func() bool { return errors.Is(p.Status(), ErrNetworkUnavailable) },
 		"the rewritten default network's STATUS was never asked")
-	if got := faultyCommands(t, log); len(got) != 2 {
+	if got := testutil.FaultyCommands(t, log); len(got) != 2 {
 		t.Fatalf("plugin got %v; want one STATUS on load and one on the rewrite", got)
 	}
 }

@@ -62,7 +62,7 @@ func BenchmarkWatchToReady(b *testing.B) {
 			// nothing new; the loop then waits for events.
 			testutil.Eventually(b, waitFor, func() bool { return p.conf.Stats().Reloads >= 2 }, "watcher never armed")
 			src := filepath.Join(staging, "net.conflist")
-			if err := os.WriteFile(src, confBytes("net", "1.0.0"), 0o644); err != nil {
+			if err := os.WriteFile(src, testutil.ConfBytes("net", "1.0.0"), 0o644); err != nil {
 				b.Fatal(err)
 			}
 			b.StartTimer()
@@ -81,7 +81,7 @@ func BenchmarkWatchToReady(b *testing.B) {
 			_ = p.Shutdown()
 			b.StartTimer()
 		}
-		b.ReportMetric(float64(median(lat).Microseconds())/1000, "ms-median")
+		b.ReportMetric(float64(testutil.Median(lat).Microseconds())/1000, "ms-median")
 		b.ReportMetric(float64(execs)/float64(len(lat)), "execs/op")
 	})
 	b.Run("back-to-back", func(b *testing.B) {
@@ -95,7 +95,7 @@ func BenchmarkWatchToReady(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			b.StopTimer()
 			src := filepath.Join(staging, "net.conflist")
-			if err := os.WriteFile(src, confBytes(fmt.Sprintf("net%d", i), "1.0.0"), 0o644); err != nil {
+			if err := os.WriteFile(src, testutil.ConfBytes(fmt.Sprintf("net%d", i), "1.0.0"), 0o644); err != nil {
 				b.Fatal(err)
 			}
 			dst := filepath.Join(conf, "10-net.conflist")
@@ -117,7 +117,7 @@ func BenchmarkWatchToReady(b *testing.B) {
 			waitView(b, p, func(v NetworkSet) bool { return v.Default == "" })
 			b.StartTimer()
 		}
-		b.ReportMetric(float64(median(lat).Microseconds())/1000, "ms-median")
+		b.ReportMetric(float64(testutil.Median(lat).Microseconds())/1000, "ms-median")
 		b.ReportMetric(float64(p.conf.Stats().VersionExecs-execs)/float64(len(lat)), "execs/op")
 	})
 	// "after-removal": as "back-to-back", but the new file lands a few
@@ -130,7 +130,7 @@ func BenchmarkWatchToReady(b *testing.B) {
 		p := benchPlugin(b, WithConfDir(conf), WithBinDirs(bin))
 		testutil.Eventually(b, waitFor, func() bool { return p.conf.Stats().Reloads >= 2 }, "watcher never armed")
 		dst := filepath.Join(conf, "10-net.conflist")
-		if err := os.WriteFile(dst, confBytes("net", "1.0.0"), 0o644); err != nil {
+		if err := os.WriteFile(dst, testutil.ConfBytes("net", "1.0.0"), 0o644); err != nil {
 			b.Fatal(err)
 		}
 		waitView(b, p, func(v NetworkSet) bool { return v.Default == "net" })
@@ -140,7 +140,7 @@ func BenchmarkWatchToReady(b *testing.B) {
 			b.StopTimer()
 			want := fmt.Sprintf("net%d", i)
 			src := filepath.Join(staging, "net.conflist")
-			if err := os.WriteFile(src, confBytes(want, "1.0.0"), 0o644); err != nil {
+			if err := os.WriteFile(src, testutil.ConfBytes(want, "1.0.0"), 0o644); err != nil {
 				b.Fatal(err)
 			}
 			if err := os.Remove(dst); err != nil {
@@ -156,7 +156,7 @@ func BenchmarkWatchToReady(b *testing.B) {
 			waitView(b, p, func(v NetworkSet) bool { return v.Default == want })
 			lat = append(lat, time.Since(start))
 		}
-		b.ReportMetric(float64(median(lat).Microseconds())/1000, "ms-median")
+		b.ReportMetric(float64(testutil.Median(lat).Microseconds())/1000, "ms-median")
 		b.ReportMetric(float64(p.conf.Stats().VersionExecs-execs)/float64(len(lat)), "execs/op")
 	})
 }

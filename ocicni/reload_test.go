@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -44,7 +46,7 @@ func TestNoWatchFindsDefaultAddedLater(t *testing.T) {
 				t.Fatalf("Status on an empty dir = %v", err)
 			}
 			// No waiting: the very next operation must see the file.
-			writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("a", "1.0.0"))
+			testutil.WriteFile(t, filepath.Join(e.confDir, "10-a.conflist"), testutil.ConfBytes("a", "1.0.0"))
 			if err := p.Status(); err != nil {
 				t.Fatalf("Status right after a default network was added = %v", err)
 			}
@@ -53,13 +55,13 @@ func TestNoWatchFindsDefaultAddedLater(t *testing.T) {
 			}
 			// Replaced by one of the same size in the same instant: the
 			// stamps must still tell them apart.
-			writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes("b", "1.0.0"))
+			testutil.WriteFile(t, filepath.Join(e.confDir, "10-a.conflist"), testutil.ConfBytes("b", "1.0.0"))
 			if got := p.GetDefaultNetworkName(); got != "b" {
 				t.Fatalf("default network = %q after a same-size rewrite, want b", got)
 			}
 			for i := 0; i < 100; i++ {
 				want := fmt.Sprintf("x%03d", i)
-				writeFile(t, filepath.Join(e.confDir, "10-a.conflist"), confBytes(want, "1.0.0"))
+				testutil.WriteFile(t, filepath.Join(e.confDir, "10-a.conflist"), testutil.ConfBytes(want, "1.0.0"))
 				if got := p.GetDefaultNetworkName(); got != want {
 					t.Fatalf("iteration %d: default network = %q after a same-size rewrite, want %s", i, got, want)
 				}
@@ -86,7 +88,7 @@ type sleepExec struct {
 
 func (s *sleepExec) ExecPlugin(ctx context.Context, path string, stdin []byte, environ []string) ([]byte, error) {
 	if filepath.Base(path) == "sleep" {
-		switch cniCommand(environ) {
+		switch testutil.CNICommand(environ) {
 		case "VERSION":
 			return []byte(`{"cniVersion":"1.0.0","supportedVersions":["0.4.0","1.0.0","1.1.0"]}`), nil
 		case "DEL":
@@ -101,7 +103,7 @@ func (s *sleepExec) ExecPlugin(ctx context.Context, path string, stdin []byte, e
 func TestReloadNotBlockedByPluginInFlight(t *testing.T) {
 	e := newEnv(t)
 	ex := &sleepExec{addStarted: make(chan struct{}, 1)}
-	writeFile(t, filepath.Join(e.confDir, "10-slow.conflist"), confBytes("slow", "1.0.0", "sleep"))
+	testutil.WriteFile(t, filepath.Join(e.confDir, "10-slow.conflist"), testutil.ConfBytes("slow", "1.0.0", "sleep"))
 	p := e.watched(WithExec(ex))
 	waitDefault(t, p, "slow")
 
@@ -149,7 +151,7 @@ func TestReloadNotBlockedByPluginInFlight(t *testing.T) {
 func TestFailedReloadKeepsTeardown(t *testing.T) {
 	breakConfig := map[string]func(t *testing.T, e *env){
 		"every file invalid": func(t *testing.T, e *env) {
-			writeFile(t, filepath.Join(e.confDir, "10-net.conflist"), []byte("{not json"))
+			testutil.WriteFile(t, filepath.Join(e.confDir, "10-net.conflist"), []byte("{not json"))
 		},
 		"conf dir deleted": func(t *testing.T, e *env) {
 			if err := os.RemoveAll(e.confDir); err != nil {
@@ -175,7 +177,7 @@ func TestFailedReloadKeepsTeardown(t *testing.T) {
 			if err := p.TearDownPod(PodNetwork{Name: "web", Namespace: "ns", ID: "pod1", NetNS: pod.NetNS}); err != nil {
 				t.Fatalf("teardown after the config went bad: %v", err)
 			}
-			if got := commands(t, logs[0]); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+			if got := testutil.Commands(t, logs[0]); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
 				t.Fatalf("plugin saw %v, want ADD then DEL", got)
 			}
 			if got := e.cacheFiles(); len(got) != 0 {
@@ -194,7 +196,7 @@ func TestWaitForAnotherReloadHonoursContext(t *testing.T) {
 	e.noopNet("10-a.conflist", "a", "1.0.0", "10.0.0.1", "")
 	p := e.plugin(WithWatch(false), WithPluginTimeout(5*time.Second))
 	e.control(map[string]any{"faults": map[string]string{"VERSION": "hang"}})
-	e.writeList("20-b.conflist", "b", "1.0.0", nil, faultyPlugin(e.logFile("b.log"), nil))
+	e.writeList("20-b.conflist", "b", "1.0.0", nil, testutil.FaultyPlugin(e.logFile("b.log"), nil))
 
 	firstDone := make(chan struct{})
 	go func() {
@@ -202,10 +204,10 @@ func TestWaitForAnotherReloadHonoursContext(t *testing.T) {
 		close(firstDone)
 	}()
 	bin := filepath.Join(e.binDir, "faulty")
-	testutil.Eventually(t, 5*time.Second, func() bool { return len(processesOf(t, bin)) > 0 },
+	testutil.Eventually(t, 5*time.Second, func() bool { return len(testutil.ProcessesOf(t, bin)) > 0 },
 		"the first operation's reload never exec'd VERSION")
 	defer func() {
-		for _, pid := range processesOf(t, bin) {
+		for _, pid := range testutil.ProcessesOf(t, bin) {
 			if n, err := strconv.Atoi(pid); err == nil {
 				_ = syscall.Kill(n, syscall.SIGKILL)
 			}
@@ -234,4 +236,11 @@ func TestWaitForAnotherReloadHonoursContext(t *testing.T) {
 		t.Fatal("the first reload ended before the check; the test proves nothing")
 	default:
 	}
+}
+
+// watcherRunning reports whether a configuration watcher's goroutine is
+// alive in this process.
+func watcherRunning() bool {
+	buf := make([]byte, 1<<20)
+	return strings.Contains(string(buf[:runtime.Stack(buf, true)]), "netconf.(*watcher).run")
 }

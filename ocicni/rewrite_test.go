@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/netplumb/ocicni/internal/testutil"
 )
 
 // openModes builds a Plugin that follows the conf dir with a watcher, and
@@ -28,8 +30,8 @@ func TestStatusSteadyThroughInPlaceRewrites(t *testing.T) {
 			e := newEnv(t)
 			e.t = t
 			path := filepath.Join(e.confDir, "10-a.conflist")
-			versions := [][]byte{confBytes("a", "1.0.0"), confBytes("a", "1.0.0", "noop", "noop")}
-			writeFile(t, path, versions[0])
+			versions := [][]byte{testutil.ConfBytes("a", "1.0.0"), testutil.ConfBytes("a", "1.0.0", "noop", "noop")}
+			testutil.WriteFile(t, path, versions[0])
 			p := open(e)
 			if err := p.Status(); err != nil {
 				t.Fatalf("Status before the rewrites = %v", err)
@@ -56,7 +58,7 @@ func TestStatusSteadyThroughInPlaceRewrites(t *testing.T) {
 
 			const rewrites = 40
 			for i := 1; i <= rewrites; i++ {
-				writeFile(t, path, versions[i%2])
+				testutil.WriteFile(t, path, versions[i%2])
 				wantTypes := i%2 + 1
 				waitNetwork(t, p, "a", func(n NetworkInfo) bool { return len(n.PluginTypes) == wantTypes })
 			}
@@ -91,11 +93,11 @@ func TestBrokenRewriteSkippedOnceSettled(t *testing.T) {
 				e := newEnv(t)
 				e.t = t
 				path := filepath.Join(e.confDir, "10-a.conflist")
-				writeFile(t, path, confBytes("a", "1.0.0"))
+				testutil.WriteFile(t, path, testutil.ConfBytes("a", "1.0.0"))
 				p := open(e)
 				waitDefault(t, p, "a")
 
-				writeFile(t, path, br.data)
+				testutil.WriteFile(t, path, br.data)
 				waitSkipped(t, p, path, br.reason)
 				err := p.Status()
 				if !errors.Is(err, ErrNoDefaultNetwork) || !strings.Contains(err.Error(), br.reason) {
@@ -103,7 +105,7 @@ func TestBrokenRewriteSkippedOnceSettled(t *testing.T) {
 				}
 
 				// Fixed again, it is used again.
-				writeFile(t, path, confBytes("a", "1.0.0"))
+				testutil.WriteFile(t, path, testutil.ConfBytes("a", "1.0.0"))
 				waitDefault(t, p, "a")
 				if err := p.Status(); err != nil {
 					t.Fatalf("Status after the file was fixed = %v", err)
@@ -111,4 +113,30 @@ func TestBrokenRewriteSkippedOnceSettled(t *testing.T) {
 			})
 		}
 	}
+}
+
+// waitNetwork waits until the named network is loaded and cond holds for it.
+func waitNetwork(t *testing.T, p *Plugin, name string, cond func(NetworkInfo) bool) {
+	t.Helper()
+	testutil.Eventually(t, waitFor, func() bool {
+		for _, n := range p.Networks().Networks {
+			if n.Name == name {
+				return cond(n)
+			}
+		}
+		return false
+	}, "network %q never reached the wanted state (view %+v)", name, p.Networks())
+}
+
+// waitSkipped waits until file is skipped with a reason containing want.
+func waitSkipped(t *testing.T, p *Plugin, file, want string) {
+	t.Helper()
+	testutil.Eventually(t, waitFor, func() bool {
+		for _, s := range p.Networks().Skipped {
+			if s.File == file && strings.Contains(s.Reason, want) {
+				return true
+			}
+		}
+		return false
+	}, "%s never skipped for %q (view %+v)", file, want, p.Networks())
 }

@@ -55,7 +55,7 @@ func parseCNIArgs(s string) map[string]string {
 
 func TestCapabilityArgsReachOnlyDeclaringPlugins(t *testing.T) {
 	e := newEnv(t)
-	res := debug.Debug{ReportResult: resultFor("1.0.0", "10.0.0.1")}
+	res := debug.Debug{ReportResult: testutil.ResultFor("1.0.0", "10.0.0.1")}
 	pass := debug.Debug{ReportResult: "PASSTHROUGH"}
 	all, allP := e.noopConf(res, "", capsConf(allCapabilities...))
 	some, someP := e.noopConf(pass, "", capsConf("portMappings"))
@@ -84,19 +84,19 @@ func TestCapabilityArgsReachOnlyDeclaringPlugins(t *testing.T) {
 		// The pod-wide map, with network a's own list replacing its entry.
 		"aliases": map[string][]string{"a": {"web-a"}, "b": {"y", "z"}},
 	}
-	got := stdinConf(t, lastCall(t, allP.debug).CmdArgs.StdinData)["runtimeConfig"]
+	got := testutil.StdinConf(t, testutil.LastCall(t, allP.debug).CmdArgs.StdinData)["runtimeConfig"]
 	if want := asJSONValue(t, wantAll); !reflect.DeepEqual(got, want) {
 		t.Fatalf("plugin declaring every capability got runtimeConfig\n %v\nwant %v", got, want)
 	}
-	got = stdinConf(t, lastCall(t, someP.debug).CmdArgs.StdinData)["runtimeConfig"]
+	got = testutil.StdinConf(t, testutil.LastCall(t, someP.debug).CmdArgs.StdinData)["runtimeConfig"]
 	if want := asJSONValue(t, map[string]any{"portMappings": wantAll["portMappings"]}); !reflect.DeepEqual(got, want) {
 		t.Fatalf("plugin declaring portMappings got runtimeConfig %v, want %v", got, want)
 	}
-	if rc, ok := stdinConf(t, lastCall(t, noneP.debug).CmdArgs.StdinData)["runtimeConfig"]; ok {
+	if rc, ok := testutil.StdinConf(t, testutil.LastCall(t, noneP.debug).CmdArgs.StdinData)["runtimeConfig"]; ok {
 		t.Fatalf("plugin declaring no capability got runtimeConfig %v", rc)
 	}
 	// Network b has no RuntimeConfig of its own: only the pod-wide aliases.
-	got = stdinConf(t, lastCall(t, bP.debug).CmdArgs.StdinData)["runtimeConfig"]
+	got = testutil.StdinConf(t, testutil.LastCall(t, bP.debug).CmdArgs.StdinData)["runtimeConfig"]
 	if want := asJSONValue(t, map[string]any{"aliases": map[string][]string{"a": {"x"}, "b": {"y", "z"}}}); !reflect.DeepEqual(got, want) {
 		t.Fatalf("network b got runtimeConfig %v, want %v", got, want)
 	}
@@ -131,7 +131,7 @@ func TestCNIArgs(t *testing.T) {
 			p := e.plugin(append([]Option{WithWatch(false)}, c.opts...)...)
 			pod := PodNetwork{Name: "web", Namespace: "prod", ID: "c1", UID: "u1", NetNS: testutil.NewNetNS(t), RuntimeConfig: c.rc}
 			setUp(t, p, pod)
-			args := lastCall(t, np.debug).CmdArgs.Args
+			args := testutil.LastCall(t, np.debug).CmdArgs.Args
 			if got := parseCNIArgs(args); !reflect.DeepEqual(got, c.want) {
 				t.Fatalf("CNI_ARGS = %q, want %v", args, c.want)
 			}
@@ -162,7 +162,7 @@ func TestInvalidRuntimeConfigRefused(t *testing.T) {
 			t.Errorf("%s: err = %v, want ErrInvalidPodNetwork", name, err)
 		}
 	}
-	if got := commands(t, np.log); len(got) != 0 {
+	if got := testutil.Commands(t, np.log); len(got) != 0 {
 		t.Fatalf("plugin ran for refused runtime configs: %v", got)
 	}
 }

@@ -20,7 +20,7 @@ func TestSharedSampleConfigurationsLoad(t *testing.T) {
 	if len(view.Skipped) != 0 {
 		t.Fatalf("samples skipped: %+v", view.Skipped)
 	}
-	if got := networkNames(view); !reflect.DeepEqual(got, []string{"demo", "extra"}) || view.Default != "demo" {
+	if got := testutil.NetworkNames(view); !reflect.DeepEqual(got, []string{"demo", "extra"}) || view.Default != "demo" {
 		t.Fatalf("samples load as %v with default %q, want demo (default) and extra", got, view.Default)
 	}
 	want := map[string][]string{"demo": {"bridge", "portmap"}, "extra": {"bridge"}}

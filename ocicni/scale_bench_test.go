@@ -58,7 +58,7 @@ func fillCache(b *testing.B, p *Plugin, prefix string, n int) {
 		id := fmt.Sprintf("%s%d", prefix, i)
 		data, err := json.Marshal(map[string]any{
 			"kind": libcni.CNICacheV1, "containerId": id, "config": list.Bytes, "ifName": "eth0",
-			"networkName": "n", "result": json.RawMessage(resultFor("1.0.0", "10.0.0.1")),
+			"networkName": "n", "result": json.RawMessage(testutil.ResultFor("1.0.0", "10.0.0.1")),
 		})
 		if err != nil {
 			b.Fatal(err)

@@ -14,8 +14,8 @@ import (
 func TestIdempotentSetup(t *testing.T) {
 	e := newFaultEnv(t)
 	log := e.logFile("faulty.log")
-	e.writeList("10-a.conflist", "a", "1.0.0", nil, faultyPlugin(log, nil, "ip", "10.99.0.2/24"))
-	e.writeList("20-b.conflist", "b", "1.0.0", nil, faultyPlugin(log, nil, "ip", "10.98.0.2/24"))
+	e.writeList("10-a.conflist", "a", "1.0.0", nil, testutil.FaultyPlugin(log, nil, "ip", "10.99.0.2/24"))
+	e.writeList("20-b.conflist", "b", "1.0.0", nil, testutil.FaultyPlugin(log, nil, "ip", "10.98.0.2/24"))
 	p := e.plugin(WithWatch(false), WithIdempotentSetup(true))
 	ns := testutil.NewNetNS(t)
 	pod := PodNetwork{ID: "sb1", Name: "web", Namespace: "shop", NetNS: ns,
@@ -44,7 +44,7 @@ func TestIdempotentSetup(t *testing.T) {
 	if err != nil || len(againB) != 1 || againB[0].Ifname != "net1" || firstIP(t, againB[0].Result) != firstIP(t, firstB[0].Result) {
 		t.Fatalf("identical setup of the second network = %+v, %v; want %+v", againB, err, firstB)
 	}
-	if got := faultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD", "ADD"}) {
+	if got := testutil.FaultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD", "ADD"}) {
 		t.Fatalf("plugin got %v, want the two first ADDs only", got)
 	}
 	// Both attachments at once, each exactly as recorded: answered too.
@@ -85,7 +85,7 @@ func TestIdempotentSetup(t *testing.T) {
 func TestIdempotentSetupRefusesOwedAttachment(t *testing.T) {
 	e := newFaultEnv(t)
 	log := e.logFile("faulty.log")
-	e.writeList("10-n.conflist", "n", "1.0.0", nil, faultyPlugin(log, map[string]string{"ADD": "error", "DEL": "error"}))
+	e.writeList("10-n.conflist", "n", "1.0.0", nil, testutil.FaultyPlugin(log, map[string]string{"ADD": "error", "DEL": "error"}))
 	p := e.plugin(WithWatch(false), WithIdempotentSetup(true))
 	pod := PodNetwork{ID: "sb1", NetNS: testutil.NewNetNS(t)}
 	if _, err := p.SetUpPod(pod); err == nil {

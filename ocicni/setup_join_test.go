@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/netplumb/ocicni/internal/testutil"
 )
@@ -16,14 +17,14 @@ func heldNet(t *testing.T, e *env, opts ...Option) (p *Plugin, log, release stri
 	t.Helper()
 	log = e.logFile("faulty.log")
 	release = filepath.Join(t.TempDir(), "release")
-	e.writeList("10-n.conflist", "n", "1.0.0", nil, faultyPlugin(log, map[string]string{"ADD": "hold"}, "releaseFile", release))
+	e.writeList("10-n.conflist", "n", "1.0.0", nil, testutil.FaultyPlugin(log, map[string]string{"ADD": "hold"}, "releaseFile", release))
 	return e.plugin(append([]Option{WithWatch(false)}, opts...)...), log, release
 }
 
 func addsStarted(t *testing.T, log string, n int) func() bool {
 	return func() bool {
 		got := 0
-		for _, c := range faultyCommands(t, log) {
+		for _, c := range testutil.FaultyCommands(t, log) {
 			if c == "ADD" {
 				got++
 			}
@@ -43,7 +44,7 @@ func TestSetUpRetryJoinsSetupInFlight(t *testing.T) {
 	testutil.Eventually(t, waitFor, addsStarted(t, log, 1), "the first ADD never started")
 	second := setUpAsync(context.Background(), p, pod)
 	testutil.Eventually(t, waitFor, func() bool { return p.setups.joined("sb1") == 1 }, "the retry never joined the setup in flight")
-	writeFile(t, release, nil)
+	testutil.WriteFile(t, release, nil)
 
 	o1, o2 := outcomeOf(t, first, "the first setup"), outcomeOf(t, second, "the retry")
 	if o1.err != nil || o2.err != nil {
@@ -52,7 +53,7 @@ func TestSetUpRetryJoinsSetupInFlight(t *testing.T) {
 	if len(o2.results) != 1 || firstIP(t, o2.results[0].Result) != firstIP(t, o1.results[0].Result) || o2.results[0].Ifname != "eth0" {
 		t.Fatalf("retry results = %+v, want the first setup's %+v", o2.results, o1.results)
 	}
-	if got := faultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD"}) {
+	if got := testutil.FaultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD"}) {
 		t.Fatalf("plugin got %v, want one ADD", got)
 	}
 }
@@ -71,7 +72,7 @@ func TestSetUpDifferentRequestDoesNotJoin(t *testing.T) {
 	if n := p.setups.joined("sb1"); n != 0 {
 		t.Fatalf("%d callers joined; a different request must not", n)
 	}
-	writeFile(t, release, nil)
+	testutil.WriteFile(t, release, nil)
 	if o := outcomeOf(t, first, "the first setup"); o.err != nil {
 		t.Fatal(o.err)
 	}
@@ -98,12 +99,12 @@ func TestSetUpRetryRunsAgainWhenFirstCallerGaveUp(t *testing.T) {
 		t.Fatalf("cancelled setup = %v, want context.Canceled", o.err)
 	}
 	testutil.Eventually(t, waitFor, addsStarted(t, log, 2), "the retry never ran its own ADD")
-	writeFile(t, release, nil)
+	testutil.WriteFile(t, release, nil)
 	o := outcomeOf(t, second, "the retry")
 	if o.err != nil || len(o.results) != 1 {
 		t.Fatalf("retry = %+v, %v; want its own successful setup", o.results, o.err)
 	}
-	if got := faultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL", "ADD"}) {
+	if got := testutil.FaultyCommands(t, log); !reflect.DeepEqual(got, []string{"ADD", "DEL", "ADD"}) {
 		t.Fatalf("plugin got %v, want the first ADD, its rollback DEL, the retry's ADD", got)
 	}
 }
@@ -123,8 +124,36 @@ func TestSetUpRetryWaitEndsWithItsContext(t *testing.T) {
 	if o := outcomeOf(t, second, "the retry"); !errors.Is(o.err, context.Canceled) {
 		t.Fatalf("retry = %v, want context.Canceled", o.err)
 	}
-	writeFile(t, release, nil)
+	testutil.WriteFile(t, release, nil)
 	if o := outcomeOf(t, first, "the first setup"); o.err != nil {
 		t.Fatalf("first setup = %v; the retry giving up must not end it", o.err)
+	}
+}
+
+// setupOutcome is what one SetUpPod returned.
+type setupOutcome struct {
+	results []NetResult
+	err     error
+}
+
+// setUpAsync runs SetUpPodWithContext on a goroutine of its own.
+func setUpAsync(ctx context.Context, p *Plugin, pod PodNetwork) <-chan setupOutcome {
+	out := make(chan setupOutcome, 1)
+	go func() {
+		res, err := p.SetUpPodWithContext(ctx, pod)
+		out <- setupOutcome{res, err}
+	}()
+	return out
+}
+
+// outcomeOf waits, bounded, for an asynchronous setup to return.
+func outcomeOf(t *testing.T, ch <-chan setupOutcome, what string) setupOutcome {
+	t.Helper()
+	select {
+	case o := <-ch:
+		return o
+	case <-time.After(waitFor):
+		t.Fatalf("%s never returned", what)
+		return setupOutcome{}
 	}
 }

@@ -43,7 +43,7 @@ func TestSetUpTearDownDefaultNetwork(t *testing.T) {
 		t.Fatalf("cache = %v", got)
 	}
 	tearDown(t, p, PodNetwork{ID: "abc123", NetNS: pod.NetNS})
-	if got := commands(t, logs[0]); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+	if got := testutil.Commands(t, logs[0]); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
 		t.Fatalf("commands = %v", got)
 	}
 	if got := e.cacheFiles(); len(got) != 0 {
@@ -71,7 +71,7 @@ func TestSetUpPodRequestedNetworksReserveExplicitIfnamesFirst(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("results = %+v, want %+v", got, want)
 	}
-	if ev := events(t, log); !reflect.DeepEqual(ev, []string{"ADD c c1 eth1", "ADD a c1 eth0", "ADD b c1 eth2"}) {
+	if ev := testutil.Events(t, log); !reflect.DeepEqual(ev, []string{"ADD c c1 eth1", "ADD a c1 eth0", "ADD b c1 eth2"}) {
 		t.Fatalf("plugin calls = %v", ev)
 	}
 }
@@ -100,7 +100,7 @@ func TestSetUpPodRefusesBadRequestsBeforeAnyPlugin(t *testing.T) {
 			t.Errorf("%s: err = %v, want %v", c.name, err, c.want)
 		}
 	}
-	if ev := events(t, log); len(ev) != 0 {
+	if ev := testutil.Events(t, log); len(ev) != 0 {
 		t.Fatalf("plugins ran for refused requests: %v", ev)
 	}
 }
@@ -136,9 +136,9 @@ func TestCallerPodNetworkIsNeverModified(t *testing.T) {
 	all := map[string]any{"capabilities": map[string]bool{
 		"portMappings": true, "bandwidth": true, "ipRanges": true, "ips": true, "mac": true, "dns": true, "aliases": true,
 	}}
-	confA, _ := e.noopConf(debug.Debug{ReportResult: resultFor("1.0.0", "10.0.0.1")}, "", all)
+	confA, _ := e.noopConf(debug.Debug{ReportResult: testutil.ResultFor("1.0.0", "10.0.0.1")}, "", all)
 	e.writeList("10-a.conflist", "a", "1.0.0", nil, confA)
-	confB, _ := e.noopConf(debug.Debug{ReportResult: resultFor("1.0.0", "10.0.0.2")}, "", all)
+	confB, _ := e.noopConf(debug.Debug{ReportResult: testutil.ResultFor("1.0.0", "10.0.0.2")}, "", all)
 	e.writeList("20-b.conflist", "b", "1.0.0", nil, confB)
 	p := e.plugin(WithWatch(false))
 	ns := testutil.NewNetNS(t)
@@ -181,7 +181,7 @@ func TestSetUpPodFailureRollsBackInReverseOrder(t *testing.T) {
 		t.Fatalf("err = %#v, want an OpError naming add of n2 on eth2", op)
 	}
 	want := []string{"ADD n0 c1 eth0", "ADD n1 c1 eth1", "ADD n2 c1 eth2", "DEL n2 c1 eth2", "DEL n1 c1 eth1", "DEL n0 c1 eth0"}
-	if ev := events(t, log); !reflect.DeepEqual(ev, want) {
+	if ev := testutil.Events(t, log); !reflect.DeepEqual(ev, want) {
 		t.Fatalf("plugin calls = %v\nwant %v", ev, want)
 	}
 	// n2's plugin failed its rollback DEL too: that DEL is still owed
@@ -192,11 +192,11 @@ func TestSetUpPodFailureRollsBackInReverseOrder(t *testing.T) {
 	if _, err := p.GetPodNetworkStatus(PodNetwork{ID: "c1", NetNS: pod.NetNS}); err == nil || !strings.Contains(err.Error(), "owes a DEL") {
 		t.Fatalf("status of a pod with an owed DEL = %v, want it to say so", err)
 	}
-	setDebug(t, badPlug.debug, debug.Debug{})
+	testutil.SetDebug(t, badPlug.debug, debug.Debug{})
 	if err := p.TearDownPod(PodNetwork{ID: "c1", NetNS: pod.NetNS}); err != nil {
 		t.Fatalf("teardown retrying the owed DEL: %v", err)
 	}
-	if ev := events(t, log); ev[len(ev)-1] != "DEL n2 c1 eth2" {
+	if ev := testutil.Events(t, log); ev[len(ev)-1] != "DEL n2 c1 eth2" {
 		t.Fatalf("last plugin call = %q, want the retried DEL of n2", ev[len(ev)-1])
 	}
 	if c := e.cacheFiles(); len(c) != 0 {
@@ -209,7 +209,7 @@ func TestSetUpPodRollsBackWhenCallerCancels(t *testing.T) {
 	log := e.newLog()
 	marks := e.slowPlugin()
 	e.noopNet("10-n0.conflist", "n0", "1.0.0", "10.0.0.1", log)
-	first, _ := e.noopConf(debug.Debug{ReportResult: resultFor("1.0.0", "10.0.0.2")}, log, nil)
+	first, _ := e.noopConf(debug.Debug{ReportResult: testutil.ResultFor("1.0.0", "10.0.0.2")}, log, nil)
 	e.writeList("20-n1.conflist", "n1", "1.0.0", nil, first, map[string]any{"type": "slow"})
 	p := e.plugin(WithWatch(false))
 	pod := PodNetwork{ID: "c1", NetNS: testutil.NewNetNS(t), Networks: []NetAttachment{{Name: "n0"}, {Name: "n1"}}}
@@ -228,7 +228,7 @@ func TestSetUpPodRollsBackWhenCallerCancels(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 	want := []string{"ADD n0 c1 eth0", "ADD n1 c1 eth1", "DEL n1 c1 eth1", "DEL n0 c1 eth0"}
-	if ev := events(t, log); !reflect.DeepEqual(ev, want) {
+	if ev := testutil.Events(t, log); !reflect.DeepEqual(ev, want) {
 		t.Fatalf("plugin calls = %v\nwant %v", ev, want)
 	}
 	if c := e.cacheFiles(); len(c) != 0 {
@@ -278,7 +278,7 @@ func TestSetUpPodTwiceIsRefusedAndKeepsTheAttachment(t *testing.T) {
 	if !errors.Is(err, ErrAlreadyAttached) {
 		t.Fatalf("second setup = %v, want ErrAlreadyAttached", err)
 	}
-	if got, want := events(t, log), []string{"ADD n c1 eth0"}; !reflect.DeepEqual(got, want) {
+	if got, want := testutil.Events(t, log), []string{"ADD n c1 eth0"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("plugin calls = %v, want only the first ADD", got)
 	}
 	if got := e.cacheFiles(); !reflect.DeepEqual(got, []string{"n-c1-eth0"}) {

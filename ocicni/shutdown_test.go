@@ -47,9 +47,9 @@ func TestShutdownInterruptsSlowVersion(t *testing.T) {
 		t.Fatalf("default = %q", p.GetDefaultNetworkName())
 	}
 	e.control(map[string]any{"faults": map[string]string{"VERSION": "hang"}})
-	e.writeList("20-b.conflist", "b", "1.0.0", nil, faultyPlugin(e.logFile("b.log"), nil))
+	e.writeList("20-b.conflist", "b", "1.0.0", nil, testutil.FaultyPlugin(e.logFile("b.log"), nil))
 	bin := filepath.Join(e.binDir, "faulty")
-	testutil.Eventually(t, 5*time.Second, func() bool { return len(processesOf(t, bin)) > 0 },
+	testutil.Eventually(t, 5*time.Second, func() bool { return len(testutil.ProcessesOf(t, bin)) > 0 },
 		"the reload never exec'd the hanging VERSION")
 
 	done := make(chan struct{})
@@ -65,12 +65,12 @@ func TestShutdownInterruptsSlowVersion(t *testing.T) {
 			return false
 		}
 	}, "Shutdown waited for the hanging VERSION exec")
-	testutil.Eventually(t, 5*time.Second, func() bool { return len(processesOf(t, bin)) == 0 },
+	testutil.Eventually(t, 5*time.Second, func() bool { return len(testutil.ProcessesOf(t, bin)) == 0 },
 		"the hanging VERSION process outlived Shutdown")
 
 	view := p.Networks()
 	if view.Default != "a" || len(view.Networks) != 1 {
-		t.Fatalf("after Shutdown: default %q, networks %v", view.Default, networkNames(view))
+		t.Fatalf("after Shutdown: default %q, networks %v", view.Default, testutil.NetworkNames(view))
 	}
 	for _, s := range view.Skipped {
 		if strings.Contains(s.Reason, "canceled") {

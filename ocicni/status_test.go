@@ -45,7 +45,7 @@ func TestPodNetworkStatusChecksThenReturnsCachedResult(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t)
-			conf, np := e.noopConf(debug.Debug{ReportResult: resultFor(c.version, "10.0.0.7")}, "", nil)
+			conf, np := e.noopConf(debug.Debug{ReportResult: testutil.ResultFor(c.version, "10.0.0.7")}, "", nil)
 			e.writeList("10-n.conflist", "n", c.version, c.top, conf)
 			p := e.plugin(WithWatch(false))
 			ns := testutil.NewNetNS(t)
@@ -61,7 +61,7 @@ func TestPodNetworkStatusChecksThenReturnsCachedResult(t *testing.T) {
 			if c.wantCheck {
 				want = append(want, "CHECK")
 			}
-			if got := commands(t, np.log); !reflect.DeepEqual(got, want) {
+			if got := testutil.Commands(t, np.log); !reflect.DeepEqual(got, want) {
 				t.Fatalf("plugin got %v, want %v", got, want)
 			}
 		})
@@ -73,7 +73,7 @@ func TestPodNetworkStatusReturnsFailedCheck(t *testing.T) {
 	np, p := e.oneNet("1.0.0", "10.0.0.7")
 	ns := testutil.NewNetNS(t)
 	setUp(t, p, PodNetwork{ID: "c1", NetNS: ns})
-	setDebug(t, np.debug, debug.Debug{ReportError: "interface vanished", ReportErrorCode: 120})
+	testutil.SetDebug(t, np.debug, debug.Debug{ReportError: "interface vanished", ReportErrorCode: 120})
 	res, err := p.GetPodNetworkStatus(PodNetwork{ID: "c1", NetNS: ns})
 	var ce *cnitypes.Error
 	var op *OpError
@@ -116,7 +116,7 @@ func TestPodNetworkStatusWithoutCacheReadsNetNS(t *testing.T) {
 	if len(r.Interfaces) != 1 || r.Interfaces[0].Mac != "02:42:ac:11:00:02" {
 		t.Fatalf("interfaces = %+v", r.Interfaces)
 	}
-	if got := commands(t, np.log); len(got) != 0 {
+	if got := testutil.Commands(t, np.log); len(got) != 0 {
 		t.Fatalf("plugin got %v; nothing cached means nothing to CHECK", got)
 	}
 }
@@ -161,7 +161,7 @@ func TestStatusReadiness(t *testing.T) {
 			t.Fatal(err)
 		}
 		// STATUS exists from 1.1.0 on only.
-		if got := commands(t, np.log); len(got) != 0 {
+		if got := testutil.Commands(t, np.log); len(got) != 0 {
 			t.Fatalf("plugin got %v for a 1.0.0 network", got)
 		}
 	})
@@ -174,10 +174,10 @@ func TestStatusRunsStatusVerb(t *testing.T) {
 	if err := p.Status(); err != nil {
 		t.Fatal(err)
 	}
-	if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"STATUS"}) {
+	if got := testutil.Commands(t, np.log); !reflect.DeepEqual(got, []string{"STATUS"}) {
 		t.Fatalf("plugin got %v, want STATUS", got)
 	}
-	setDebug(t, np.debug, debug.Debug{ReportError: "network unavailable", ReportErrorCode: 50})
+	testutil.SetDebug(t, np.debug, debug.Debug{ReportError: "network unavailable", ReportErrorCode: 50})
 	// The background poll asks again on its interval.
 	p = e.plugin(WithWatch(false), WithStatusInterval(10*time.Millisecond))
 	waitAnswered(t, p)
@@ -200,20 +200,20 @@ func TestStatusAsksChainPluginsAtOnce(t *testing.T) {
 	together := map[string]string{"STATUS": "rendezvous"}
 	extra := []any{"rendezvousDir", dir, "rendezvousCount", 3}
 	e.writeList("10-n.conflist", "n", "1.1.0", nil,
-		faultyPlugin(log, together, extra...), faultyPlugin(log, together, extra...), faultyPlugin(log, together, extra...))
+		testutil.FaultyPlugin(log, together, extra...), testutil.FaultyPlugin(log, together, extra...), testutil.FaultyPlugin(log, together, extra...))
 	p := e.plugin(WithWatch(false))
 	waitAnswered(t, p)
 	if err := p.Status(); err != nil {
 		t.Fatalf("Status = %v, want ready once all three plugins answered together", err)
 	}
-	if got := faultyCommands(t, log); !reflect.DeepEqual(got, []string{"STATUS", "STATUS", "STATUS"}) {
+	if got := testutil.FaultyCommands(t, log); !reflect.DeepEqual(got, []string{"STATUS", "STATUS", "STATUS"}) {
 		t.Fatalf("plugins got %v", got)
 	}
 
 	e.writeList("10-n.conflist", "n", "1.1.0", nil,
-		faultyPlugin(log, nil),
-		faultyPlugin(log, map[string]string{"STATUS": "error"}, "errorCode", 51),
-		faultyPlugin(log, map[string]string{"STATUS": "error"}, "errorCode", 52))
+		testutil.FaultyPlugin(log, nil),
+		testutil.FaultyPlugin(log, map[string]string{"STATUS": "error"}, "errorCode", 51),
+		testutil.FaultyPlugin(log, map[string]string{"STATUS": "error"}, "errorCode", 52))
 	waitConf(t, p, "n", func(n *netconf.Network) bool {
 		return len(n.List.Plugins) == 3 && strings.Contains(string(n.List.Bytes), "51")
 	})

@@ -33,7 +33,7 @@ func TestTearDownFromCacheInReverseAttachOrder(t *testing.T) {
 		"ADD b c1 net2", "ADD c c1 net0", "ADD a c1 net1",
 		"DEL a c1 net1", "DEL c c1 net0", "DEL b c1 net2",
 	}
-	if ev := events(t, log); !reflect.DeepEqual(ev, want) {
+	if ev := testutil.Events(t, log); !reflect.DeepEqual(ev, want) {
 		t.Fatalf("plugin calls = %v\nwant %v", ev, want)
 	}
 	if c := e.cacheFiles(); len(c) != 0 {
@@ -57,7 +57,7 @@ func TestTearDownReversesAttachOrderAcrossSetUpCalls(t *testing.T) {
 		"ADD c c1 eth0", "ADD a c1 eth1", "ADD b c1 eth2",
 		"DEL b c1 eth2", "DEL a c1 eth1", "DEL c c1 eth0",
 	}
-	if ev := events(t, log); !reflect.DeepEqual(ev, want) {
+	if ev := testutil.Events(t, log); !reflect.DeepEqual(ev, want) {
 		t.Fatalf("plugin calls = %v\nwant %v", ev, want)
 	}
 }
@@ -72,7 +72,7 @@ func TestTearDownFromRequestInReverseOrder(t *testing.T) {
 	// Only a and c: b stays attached.
 	tearDown(t, p, PodNetwork{ID: "c1", NetNS: pod.NetNS, Networks: []NetAttachment{{Name: "c"}, {Name: "a"}}})
 	want := []string{"ADD c c1 eth0", "ADD a c1 eth1", "ADD b c1 eth2", "DEL a c1 eth1", "DEL c c1 eth0"}
-	if ev := events(t, log); !reflect.DeepEqual(ev, want) {
+	if ev := testutil.Events(t, log); !reflect.DeepEqual(ev, want) {
 		t.Fatalf("plugin calls = %v\nwant %v", ev, want)
 	}
 	if c := e.cacheFiles(); !reflect.DeepEqual(c, []string{"b-c1-eth2"}) {
@@ -89,7 +89,7 @@ func TestTearDownUsesConfigCachedAtSetup(t *testing.T) {
 			pod := PodNetwork{Name: "web", Namespace: "prod", ID: "c1", UID: "u1", NetNS: ns,
 				RuntimeConfig: map[string]RuntimeConfig{"n": {IP: "10.0.0.1"}}}
 			setUp(t, p, pod)
-			addArgs := lastCall(t, old.debug).CmdArgs.Args
+			addArgs := testutil.LastCall(t, old.debug).CmdArgs.Args
 			var now noopPlug
 			if change == "rewritten" {
 				now = e.noopNet("10-n.conflist", "n", "1.0.0", "10.0.0.9", "")
@@ -98,20 +98,20 @@ func TestTearDownUsesConfigCachedAtSetup(t *testing.T) {
 			}
 			// The teardown request carries none of the setup's arguments.
 			tearDown(t, p, PodNetwork{ID: "c1", NetNS: ns})
-			if got := commands(t, old.log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+			if got := testutil.Commands(t, old.log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
 				t.Fatalf("plugin of the setup's config got %v, want ADD DEL", got)
 			}
 			if now.log != "" {
-				if got := commands(t, now.log); len(got) != 0 {
+				if got := testutil.Commands(t, now.log); len(got) != 0 {
 					t.Fatalf("plugin of the current config got %v, want nothing", got)
 				}
 			}
-			del := lastCall(t, old.debug).CmdArgs
+			del := testutil.LastCall(t, old.debug).CmdArgs
 			if del.Args != addArgs {
 				t.Fatalf("DEL CNI_ARGS = %q, want the ADD's %q", del.Args, addArgs)
 			}
-			prev, _ := stdinConf(t, del.StdinData)["prevResult"].(map[string]any)
-			if !strings.Contains(mustJSON(prev), "10.0.0.1/24") {
+			prev, _ := testutil.StdinConf(t, del.StdinData)["prevResult"].(map[string]any)
+			if !strings.Contains(testutil.MustJSON(prev), "10.0.0.1/24") {
 				t.Fatalf("DEL prevResult = %v, want the cached ADD result", prev)
 			}
 			if c := e.cacheFiles(); len(c) != 0 {
@@ -129,11 +129,11 @@ func TestTearDownWithoutCacheFallsBackToCurrentConfigWithWarning(t *testing.T) {
 	// DEL, as cri-o/ocicni does, since the sandbox may have been set up
 	// before an upgrade or by a process that died before recording it.
 	tearDown(t, p, PodNetwork{ID: "c1", NetNS: ns})
-	if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"DEL"}) {
+	if got := testutil.Commands(t, np.log); !reflect.DeepEqual(got, []string{"DEL"}) {
 		t.Fatalf("plugin got %v, want the default network's DEL", got)
 	}
 	tearDown(t, p, PodNetwork{ID: "c1", NetNS: ns, Networks: []NetAttachment{{Name: "n"}}})
-	if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"DEL", "DEL"}) {
+	if got := testutil.Commands(t, np.log); !reflect.DeepEqual(got, []string{"DEL", "DEL"}) {
 		t.Fatalf("plugin got %v, want DEL from the current config", got)
 	}
 	warned := false
@@ -155,11 +155,11 @@ func TestTearDownKeepsGoingAndJoinsErrors(t *testing.T) {
 	p := e.plugin(WithWatch(false))
 	ns := testutil.NewNetNS(t)
 	setUp(t, p, PodNetwork{ID: "c1", NetNS: ns, Networks: []NetAttachment{{Name: "a"}, {Name: "b"}, {Name: "c"}}})
-	setDebug(t, a.debug, debug.Debug{ReportError: "a is stuck", ReportErrorCode: 101})
-	setDebug(t, c.debug, debug.Debug{ReportError: "c is stuck", ReportErrorCode: 102})
+	testutil.SetDebug(t, a.debug, debug.Debug{ReportError: "a is stuck", ReportErrorCode: 101})
+	testutil.SetDebug(t, c.debug, debug.Debug{ReportError: "c is stuck", ReportErrorCode: 102})
 
 	err := p.TearDownPod(PodNetwork{ID: "c1", NetNS: ns})
-	errs := joined(err)
+	errs := testutil.Joined(err)
 	if len(errs) != 2 {
 		t.Fatalf("err = %v, want two joined errors", err)
 	}
@@ -168,15 +168,15 @@ func TestTearDownKeepsGoingAndJoinsErrors(t *testing.T) {
 		t.Fatalf("error codes = %v, want 101 and 102", codes)
 	}
 	want := []string{"ADD a c1 eth0", "ADD b c1 eth1", "ADD c c1 eth2", "DEL c c1 eth2", "DEL b c1 eth1", "DEL a c1 eth0"}
-	if ev := events(t, log); !reflect.DeepEqual(ev, want) {
+	if ev := testutil.Events(t, log); !reflect.DeepEqual(ev, want) {
 		t.Fatalf("plugin calls = %v\nwant %v", ev, want)
 	}
 	// A failed DEL keeps its cache entry, so a retry can finish the job.
 	if got := e.cacheFiles(); !reflect.DeepEqual(got, []string{"a-c1-eth0", "c-c1-eth2"}) {
 		t.Fatalf("cache after partial teardown = %v", got)
 	}
-	setDebug(t, a.debug, debug.Debug{})
-	setDebug(t, c.debug, debug.Debug{})
+	testutil.SetDebug(t, a.debug, debug.Debug{})
+	testutil.SetDebug(t, c.debug, debug.Debug{})
 	tearDown(t, p, PodNetwork{ID: "c1", NetNS: ns})
 	if got := e.cacheFiles(); len(got) != 0 {
 		t.Fatalf("cache after retry = %v", got)
@@ -195,7 +195,7 @@ func TestTearDownIsIdempotent(t *testing.T) {
 	}
 	// Each repeat finds nothing cached and sends the default network a DEL
 	// (as cri-o/ocicni does), which a plugin must accept.
-	if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD", "DEL", "DEL", "DEL"}) {
+	if got := testutil.Commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD", "DEL", "DEL", "DEL"}) {
 		t.Fatalf("plugin got %v, want one ADD and a DEL per teardown", got)
 	}
 	if c := e.cacheFiles(); len(c) != 0 {
@@ -218,12 +218,12 @@ func TestTearDownWithEmptyOrDeletedNetNS(t *testing.T) {
 				req.NetNS = ""
 			}
 			tearDown(t, p, req)
-			if got := commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
+			if got := testutil.Commands(t, np.log); !reflect.DeepEqual(got, []string{"ADD", "DEL"}) {
 				t.Fatalf("plugin got %v", got)
 			}
 			// The cached path is gone, so plugins are told there is none
 			// rather than handed a dangling path.
-			if got := lastCall(t, np.debug).CmdArgs.Netns; path == "empty" && got != "" {
+			if got := testutil.LastCall(t, np.debug).CmdArgs.Netns; path == "empty" && got != "" {
 				t.Fatalf("DEL CNI_NETNS = %q, want empty", got)
 			}
 			if c := e.cacheFiles(); len(c) != 0 {
@@ -267,7 +267,7 @@ func TestNewPluginTearsDownPodOfPreviousProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"ADD b c1 eth0", "ADD a c1 eth1", "CHECK b c1 eth0", "CHECK a c1 eth1", "DEL a c1 eth1", "DEL b c1 eth0"}
-	if got := events(t, log); !reflect.DeepEqual(got, want) {
+	if got := testutil.Events(t, log); !reflect.DeepEqual(got, want) {
 		t.Fatalf("plugin calls = %v\nwant %v", got, want)
 	}
 	if got := e.cacheFiles(); len(got) != 0 {

@@ -20,11 +20,11 @@ type instantExec struct {
 }
 
 func (*instantExec) ExecPlugin(_ context.Context, _ string, _ []byte, environ []string) ([]byte, error) {
-	switch cniCommand(environ) {
+	switch testutil.CNICommand(environ) {
 	case "VERSION":
 		return []byte(`{"cniVersion":"1.0.0","supportedVersions":["0.4.0","1.0.0"]}`), nil
 	case "ADD":
-		return []byte(resultFor("1.0.0", "10.0.0.1")), nil
+		return []byte(testutil.ResultFor("1.0.0", "10.0.0.1")), nil
 	}
 	return nil, nil
 }

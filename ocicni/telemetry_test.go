@@ -107,7 +107,7 @@ func TestTelemetryFailedSetUp(t *testing.T) {
 	e := newFaultEnv(t)
 	a := e.noopNet("10-a.conflist", "a", "1.0.0", "10.1.0.5", "")
 	e.writeList("20-b.conflist", "b", "1.0.0", nil,
-		faultyPlugin(e.logFile("faulty.log"), map[string]string{"ADD": "error", "DEL": "error"}, "errorCode", 11, "errorMsg", "try again"))
+		testutil.FaultyPlugin(e.logFile("faulty.log"), map[string]string{"ADD": "error", "DEL": "error"}, "errorCode", 11, "errorMsg", "try again"))
 	tel := newTelemetryRig(t)
 	p := e.plugin(append(tel.options(), WithWatch(false))...)
 
@@ -118,7 +118,7 @@ func TestTelemetryFailedSetUp(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Code != 11 {
 		t.Fatalf("setup error %v: want the plugin's CNI error 11", err)
 	}
-	if got := commands(t, a.log); !slices.Equal(got, []string{"ADD", "DEL"}) {
+	if got := testutil.Commands(t, a.log); !slices.Equal(got, []string{"ADD", "DEL"}) {
 		t.Fatalf("network a saw %v, want its ADD rolled back", got)
 	}
 

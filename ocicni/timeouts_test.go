@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/netplumb/ocicni/internal/pluginexec"
+	"github.com/netplumb/ocicni/internal/testutil"
 )
 
 // The bounds come per verb, CRI-O's by default; WithPluginTimeout, the one
@@ -62,8 +63,8 @@ func TestTimeoutsPerVerbAndNetwork(t *testing.T) {
 	e := newFaultEnv(t)
 	log := e.logFile("faulty.log")
 	slow := map[string]string{"ADD": "slow", "DEL": "slow"}
-	e.writeList("10-brisk.conflist", "brisk", "1.0.0", nil, faultyPlugin(log, slow, "slowFor", "1s"))
-	e.writeList("20-patient.conflist", "patient", "1.0.0", nil, faultyPlugin(log, slow, "slowFor", "1s"))
+	e.writeList("10-brisk.conflist", "brisk", "1.0.0", nil, testutil.FaultyPlugin(log, slow, "slowFor", "1s"))
+	e.writeList("20-patient.conflist", "patient", "1.0.0", nil, testutil.FaultyPlugin(log, slow, "slowFor", "1s"))
 	p := e.plugin(WithTimeouts(Timeouts{Add: 300 * time.Millisecond, Del: 300 * time.Millisecond}),
 		WithNetworkTimeouts("patient", Timeouts{Add: 30 * time.Second}))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netplumb/ocicni/internal/testutil"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -17,7 +18,7 @@ func TestTraceContextReachesPlugins(t *testing.T) {
 	t.Setenv("TRACEPARENT", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
 	e := newFaultEnv(t)
 	traceLog := e.logFile("trace.log")
-	e.writeList("10-net.conflist", "net1", "1.0.0", nil, faultyPlugin(e.logFile("faulty.log"), nil, "traceLog", traceLog))
+	e.writeList("10-net.conflist", "net1", "1.0.0", nil, testutil.FaultyPlugin(e.logFile("faulty.log"), nil, "traceLog", traceLog))
 	tel := newTelemetryRig(t)
 	p := e.plugin(append(tel.options(), WithPluginEnvironment("NOTHING_ELSE"), WithWatch(false))...)
 
@@ -40,7 +41,7 @@ func TestTraceContextReachesPlugins(t *testing.T) {
 	caller.End()
 
 	ended := tel.spans.Ended()
-	got := faultyLog(t, traceLog)
+	got := testutil.FaultyLog(t, traceLog)
 	if len(got) != 2 {
 		t.Fatalf("trace log = %q, want one line for ADD and one for DEL", got)
 	}

@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,4 +39,22 @@ func Niceness(tb testing.TB, pid int) int {
 func ProcessAlive(pid int) bool {
 	f, err := statFields(pid)
 	return err == nil && len(f) > 0 && f[0] != "Z" && f[0] != "X"
+}
+
+// ProcessesOf returns the PIDs of live processes running the binary at
+// path, so a test can prove a killed plugin is really gone.
+func ProcessesOf(tb testing.TB, path string) []string {
+	tb.Helper()
+	want, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/exe")
+	var out []string
+	for _, p := range procs {
+		if exe, err := os.Readlink(p); err == nil && exe == want {
+			out = append(out, strings.Split(p, "/")[2])
+		}
+	}
+	return out
 }
