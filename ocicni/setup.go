@@ -120,6 +120,7 @@ func (p *Plugin) setUp(ctx context.Context, set *netconf.Set, pod *PodNetwork, a
 		if recErr := gate.Wait(); recErr != nil {
 			return recErr
 		}
+		p.store.DropCopy(a.name, a.rt.ContainerID, a.rt.IfName)
 		a.started = true
 		if err != nil {
 			return pluginexec.ContextError(ctx, err)

@@ -17,6 +17,12 @@ import (
 // following it), and the directory is synced so the rename survives a
 // power cut.
 func (s *Store) writeDurably(path string, data []byte) error {
+	return s.replace(path, data, true)
+}
+
+// replace is writeDurably, without the syncs unless sync is set: a crash
+// still leaves the old file or the whole new one, a power cut may not.
+func (s *Store) replace(path string, data []byte, sync bool) error {
 	if err := s.ensureDir(); err != nil {
 		return err
 	}
@@ -29,14 +35,16 @@ func (s *Store) writeDurably(path string, data []byte) error {
 		tmp.Close()
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
+	if sync {
+		if err := tmp.Sync(); err != nil {
+			tmp.Close()
+			return err
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := os.Rename(tmp.Name(), path); err != nil || !sync {
 		return err
 	}
 	d, err := os.Open(s.dir)
@@ -79,9 +87,10 @@ func tempWriterGone(rest string) bool {
 // its successor starts say, stays; this process's own go once they are a
 // minute old, far longer than a write takes), and FIFOs, sockets, devices
 // and empty directories at entry paths, which libcni never writes and
-// which would otherwise make every setup of that attachment refuse. It
-// returns the names it removed and those it could not (a directory that
-// is not empty).
+// which would otherwise make every setup of that attachment refuse. The
+// copy Owe kept of an owed entry goes once its entry is gone. It returns
+// the names it removed and those it could not (a directory that is not
+// empty).
 func (s *Store) Sweep() (removed, left []string) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -97,6 +106,12 @@ func (s *Store) Sweep() (removed, left []string) {
 			}
 		case strings.HasPrefix(name, tempPrefix):
 			if !tempWriterGone(strings.TrimPrefix(name, tempPrefix)) {
+				continue
+			}
+		case strings.HasPrefix(name, copyPrefix):
+			// The copy of an owed entry goes with its entry (a DEL that
+			// succeeded but whose Remove a kill cut short leaves it).
+			if _, err := os.Lstat(filepath.Join(s.dir, strings.TrimPrefix(name, copyPrefix))); err == nil {
 				continue
 			}
 		case strings.HasPrefix(name, "."), e.Type().IsRegular(), e.Type()&os.ModeSymlink != 0:

@@ -63,6 +63,23 @@ const maxEntrySize = 4 << 20
 // damaged entry has Err set and its names empty: only its content could
 // say for certain whose it is (see attribute).
 func parseFile(path string) *Entry {
+	e := parseOne(path)
+	if e == nil || e.Err == nil {
+		return e
+	}
+	// libcni replaces the owed entry with its result in place (truncate,
+	// then write), so a runtime killed in between leaves it empty or cut
+	// short, after an ADD that ran: the copy Owe kept says what its DEL
+	// needs, the netns above all.
+	if c := parseOne(copyPath(path)); c != nil && c.Err == nil && c.Owed {
+		c.File = path
+		return c
+	}
+	return e
+}
+
+// parseOne reads one file as an entry; see parseFile.
+func parseOne(path string) *Entry {
 	e := &Entry{File: path, Order: -1}
 	data, err := fsread.Regular(path, maxEntrySize, true)
 	if errors.Is(err, os.ErrNotExist) || errors.Is(err, fsread.ErrNotRegular) {

@@ -7,7 +7,8 @@ import (
 	"github.com/containernetworking/cni/libcni"
 )
 
-func (s *Store) writeOwed(network string, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) error {
+// writeOwed durably writes an owed entry and returns its bytes.
+func (s *Store) writeOwed(network string, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) ([]byte, error) {
 	name := FileName(network, rt.ContainerID, rt.IfName)
 	path := s.Path(network, rt.ContainerID, rt.IfName)
 	caps := make(map[string]any, len(rt.CapabilityArgs)+1)
@@ -29,13 +30,13 @@ func (s *Store) writeOwed(network string, list *libcni.NetworkConfigList, rt *li
 		Result: map[string]any{"cniVersion": list.CNIVersion},
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := s.writeDurably(path, data); err != nil {
-		return fmt.Errorf("recording attachment %s: %w", name, err)
+		return nil, fmt.Errorf("recording attachment %s: %w", name, err)
 	}
 	s.index.add(name)
-	return nil
+	return data, nil
 }
 
 // markOwed returns a usable libcni entry with the owed mark added and

@@ -66,8 +66,38 @@ func (s *Store) Exists(network, id, ifname string) bool {
 // DEL needs (network name, configuration bytes, ifname, CNI_ARGS,
 // capability arguments with the order among them, netns path) as an owed
 // entry, replacing whatever is at its path.
+//
+// A copy of it (see copyPrefix) stays until DropCopy: libcni overwrites the
+// entry with its result in place, not atomically, and a runtime killed
+// then would leave an empty file where the record of an ADD that ran was.
 func (s *Store) Owe(network string, list *libcni.NetworkConfigList, rt *libcni.RuntimeConf) error {
-	return s.writeOwed(network, list, rt)
+	data, err := s.writeOwed(network, list, rt)
+	if err != nil {
+		return err
+	}
+	// Not synced: it guards against a process killed, not a power cut,
+	// and ADD starts only once both files are written.
+	if err := s.replace(copyPath(s.Path(network, rt.ContainerID, rt.IfName)), data, false); err != nil {
+		return fmt.Errorf("recording attachment %s: %w", FileName(network, rt.ContainerID, rt.IfName), err)
+	}
+	return nil
+}
+
+// DropCopy removes the copy Owe kept of an owed entry, once the ADD it was
+// written for has returned (libcni has rewritten the entry by then, or
+// left it as Owe wrote it).
+func (s *Store) DropCopy(network, id, ifname string) {
+	_ = os.Remove(copyPath(s.Path(network, id, ifname)))
+}
+
+// copyPrefix starts the name of the copy Owe keeps of an owed entry, in
+// the results directory next to it: hidden, so libcni and listings pass it
+// by, and not tempPrefix, so Sweep keeps it while its entry exists.
+const copyPrefix = ".ocicni.owed."
+
+// copyPath returns where Owe keeps the copy of the entry at path.
+func copyPath(path string) string {
+	return filepath.Join(filepath.Dir(path), copyPrefix+filepath.Base(path))
 }
 
 // KeepOwed makes sure a later teardown or GC retries a DEL that failed,
@@ -81,7 +111,8 @@ func (s *Store) KeepOwed(network string, list *libcni.NetworkConfigList, rt *lib
 	data, err := fsread.Regular(path, maxEntrySize, true)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return s.writeOwed(network, list, rt)
+		_, err := s.writeOwed(network, list, rt)
+		return err
 	case err != nil:
 		return nil
 	}
@@ -103,6 +134,7 @@ func (s *Store) Remove(network, id, ifname string) error {
 	if err := os.Remove(filepath.Join(s.dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
+	_ = os.Remove(filepath.Join(s.dir, copyPrefix+name))
 	s.index.dropIfGone(s.dir, name)
 	return nil
 }

@@ -23,6 +23,11 @@ func TestOweWritesPrivateOwedEntry(t *testing.T) {
 		t.Fatalf("entry = %v, %v; want a 0600 regular file", fi, err)
 	}
 	all, err := os.ReadDir(s.Dir())
+	if err != nil || len(all) != 2 || all[0].Name() != copyPrefix+"net1-sb1-eth0" {
+		t.Fatalf("results dir holds %v (%v), want the entry and its copy", all, err)
+	}
+	s.DropCopy("net1", "sb1", "eth0")
+	all, err = os.ReadDir(s.Dir())
 	if err != nil || len(all) != 1 {
 		t.Fatalf("results dir holds %v (%v), want the entry alone", all, err)
 	}
@@ -103,5 +108,57 @@ func TestSandboxWithDashedNames(t *testing.T) {
 				t.Errorf("Sandbox(%q) = %v, want %v", id, got, want)
 			}
 		}
+	}
+}
+
+// libcni replaces an owed entry with its result by truncating and writing
+// it in place. A runtime killed in between (seen in
+// TestSoakKillsAndFaultsLeakNothing: the GC, finding the entry empty, DELed
+// without a netns and the bridge's veth stayed) leaves an empty or cut-short
+// file after an ADD that ran: the copy Owe kept still gives the entry, netns
+// included, until the ADD returns. Remove and Sweep take the copy along.
+func TestOwedEntryCutShortByLibcniReadFromItsCopy(t *testing.T) {
+	for name, content := range map[string]string{"empty": "", "cut short": `{"kind":"cniCacheV1","containerId":"sb`} {
+		t.Run(name, func(t *testing.T) {
+			s := New(t.TempDir())
+			owe(t, s, "net1", "sb1", "eth0", 7)
+			path := s.Path("net1", "sb1", "eth0")
+			writeFile(t, s, "net1-sb1-eth0", content)
+			es, err := s.Sandbox("sb1", Hints{})
+			if err != nil || len(es) != 1 {
+				t.Fatalf("Sandbox = %v, %v; want one entry", es, err)
+			}
+			if e := es[0]; e.Err != nil || !e.Owed || e.NetNS != "/run/netns/sb1" || e.Order != 7 || e.File != path {
+				t.Fatalf("entry = %+v, want the owed record with its netns, at the entry's path", e)
+			}
+			if err := s.Remove("net1", "sb1", "eth0"); err != nil {
+				t.Fatal(err)
+			}
+			if all, _ := os.ReadDir(s.Dir()); len(all) != 0 {
+				t.Fatalf("results dir holds %v after Remove, want nothing", all)
+			}
+		})
+	}
+
+	// Once the ADD returned the copy is gone, and a damaged entry stays
+	// damaged.
+	s := New(t.TempDir())
+	owe(t, s, "net1", "sb1", "eth0", 7)
+	s.DropCopy("net1", "sb1", "eth0")
+	writeFile(t, s, "net1-sb1-eth0", "")
+	if es, _ := s.All(); len(es) != 1 || es[0].Err == nil {
+		t.Fatalf("entries = %v, want one damaged entry", es)
+	}
+
+	// Sweep keeps a copy while its entry exists and removes it after.
+	owe(t, s, "net2", "sb2", "eth0", 8)
+	if removed, _ := s.Sweep(); len(removed) != 0 {
+		t.Fatalf("Sweep removed %v while the entries exist", removed)
+	}
+	if err := os.Remove(s.Path("net2", "sb2", "eth0")); err != nil {
+		t.Fatal(err)
+	}
+	if removed, _ := s.Sweep(); len(removed) != 1 || removed[0] != copyPrefix+"net2-sb2-eth0" {
+		t.Fatalf("Sweep removed %v, want the copy whose entry is gone", removed)
 	}
 }
