@@ -80,7 +80,15 @@ func (w *watcher) run() {
 		case <-w.stopCh:
 			return
 		case <-w.done:
-			if err := w.reloaded(); err != nil {
+			err := w.reloaded()
+			if errors.Is(err, fsnotify.ErrClosed) {
+				// The watcher failed while the reload ran, before its
+				// channels said so: re-arm as for any other failure,
+				// rather than take it for a directory that cannot be
+				// watched.
+				err = w.rearm(err)
+			}
+			if err != nil {
 				w.poll(err)
 				return
 			}
