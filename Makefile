@@ -19,7 +19,7 @@ FUZZ_BUDGETS := FuzzLoadConf=10000x FuzzRuntimeConf=200000x
 FUZZ_DEFAULT_BUDGET := 20000x
 FUZZTIME ?=
 
-.PHONY: all api build plugins test test-crio test-unit test-e2e fuzz bench bench-peers demo deps vet clean
+.PHONY: all api build plugins test test-crio test-unit test-e2e fuzz bench bench-peers chaos demo deps vet clean
 
 all: build
 
@@ -94,6 +94,15 @@ ROUNDS ?= 30
 
 bench-peers: plugins
 	cd test/peers && OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) run . -rounds $(ROUNDS)
+
+# chaos runs the seeded random tester for long (make test runs it for
+# about 40 s); CHAOS_BUDGET=30m for longer, OCICNI_CHAOS_SEED=<seed> to
+# replay a run (docs/testing.md).
+CHAOS_BUDGET ?= 10m
+
+chaos: deps plugins
+	OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) OCICNI_CHAOS_BUDGET=$(CHAOS_BUDGET) nice -n 10 \
+		$(GO) test -count=1 -timeout 0 -run '^TestChaos$$' -v ./test/chaos/
 
 bench: plugins
 	OCICNI_PLUGIN_DIR=$(PLUGIN_DIR) $(GO) test -run '^$$' -bench . -benchmem ./...
