@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/netplumb/ocicni/internal/attachstore"
+	"github.com/netplumb/ocicni/internal/sandbox"
 	"github.com/netplumb/ocicni/internal/testutil"
 )
 
@@ -97,5 +98,62 @@ func TestNetNSIdentityTellsReusedPathApart(t *testing.T) {
 	}
 	if own := netnsIdentity(runtimeNetNS); own == before {
 		t.Fatalf("the pod's namespace and the runtime's share the identity %q", own)
+	}
+}
+
+// reuseNetNS sets pod a up in a named netns, runs between (a teardown,
+// say), re-creates the name as a new namespace and sets pod b up there. It
+// returns the path.
+func reuseNetNS(t *testing.T, p *Plugin, between func(path string)) string {
+	t.Helper()
+	name := fmt.Sprintf("reused%d", os.Getpid())
+	path, err := sandbox.CreateNetNS(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sandbox.DeleteNetNS(name) })
+	setUp(t, p, PodNetwork{ID: "a", NetNS: path})
+	between(path)
+	if err := sandbox.DeleteNetNS(name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sandbox.CreateNetNS(name); err != nil {
+		t.Fatal(err)
+	}
+	setUp(t, p, PodNetwork{ID: "b", NetNS: path})
+	return path
+}
+
+// A repeated teardown of pod a, with nothing cached any more, sends its
+// DEL of the default network without a netns once the path is pod b's:
+// the old code sent the caller's path, and a real plugin would have
+// deleted b's eth0 (issue 17.3).
+func TestRepeatedTearDownAfterNetNSReusedSendsNoNetNS(t *testing.T) {
+	e := newEnv(t)
+	np, p := e.oneNet("1.0.0", "10.0.0.1")
+	path := reuseNetNS(t, p, func(path string) { tearDown(t, p, PodNetwork{ID: "a", NetNS: path}) })
+	tearDown(t, p, PodNetwork{ID: "a", NetNS: path})
+	if got, want := delNetNS(t, np.log), []string{path, ""}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("DEL CNI_NETNS = %q, want %q", got, want)
+	}
+}
+
+// A damaged entry has lost the identity of its namespace; its DEL still
+// does not go to the path once another pod's entry records the namespace
+// there (issue 17.3).
+func TestDamagedEntryTearDownAfterNetNSReusedSendsNoNetNS(t *testing.T) {
+	e := newEnv(t)
+	np, p := e.oneNet("1.0.0", "10.0.0.1")
+	path := reuseNetNS(t, p, func(string) {
+		if err := os.WriteFile(filepath.Join(e.cache, "results", "n-a-eth0"), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	})
+	tearDown(t, p, PodNetwork{ID: "a", NetNS: path})
+	if got, want := delNetNS(t, np.log), []string{""}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("DEL CNI_NETNS = %q, want %q", got, want)
+	}
+	if got := e.cacheFiles(); !reflect.DeepEqual(got, []string{"n-b-eth0"}) {
+		t.Fatalf("cache = %v, want pod b's entry alone", got)
 	}
 }

@@ -137,7 +137,7 @@ func (p *Plugin) fromCache(log logrus.FieldLogger, set *netconf.Set, pod *PodNet
 		a.list, a.readable = list, true
 		a.rt = p.runtimeConf(pod, e.Network, e.Ifname)
 		a.rt.Args, a.rt.CapabilityArgs = e.Args, e.Caps
-		a.rt.NetNS = netnsFor(pod.NetNS, e.NetNS, e.NetNSID)
+		a.rt.NetNS = p.netnsFor(pod.ID, pod.NetNS, e.NetNS, e.NetNSID)
 		return a
 	}
 	l := log.WithFields(logrus.Fields{"network": e.Network, "ifname": e.Ifname, "cache_file": e.File, "error": err})
@@ -156,7 +156,7 @@ func (p *Plugin) fromCache(log logrus.FieldLogger, set *netconf.Set, pod *PodNet
 // leads to the runtime's own namespace.
 func (p *Plugin) existingConf(pod *PodNetwork, netName, ifname string) *libcni.RuntimeConf {
 	rt := p.runtimeConf(pod, netName, ifname)
-	rt.NetNS = netnsFor(pod.NetNS, "", "")
+	rt.NetNS = p.netnsFor(pod.ID, pod.NetNS, "", "")
 	return rt
 }
 
@@ -169,13 +169,15 @@ func (p *Plugin) existingConf(pod *PodNetwork, netName, ifname string) *libcni.R
 // DEL sent into the path's new namespace would take another pod's
 // interface. Then nothing: plugins must cope with an empty netns on DEL.
 // Without a recorded identity (an entry of an older version or of
-// cri-o/ocicni), the recorded path while it exists, else the caller's.
-func netnsFor(requested, recorded, recordedID string) string {
+// cri-o/ocicni), the recorded path while it exists, else the caller's. A
+// path not verified by the recorded identity is never one whose namespace
+// another sandbox's entry records.
+func (p *Plugin) netnsFor(id, requested, recorded, recordedID string) string {
 	path := requested
 	switch {
 	case recordedID != "":
 		if recorded != "" && netnsIdentity(recorded) == recordedID {
-			path = recorded
+			return recorded
 		} else if now := netnsIdentity(requested); recorded != "" && now != "" && now != recordedID && now == netnsIdentity(recorded) {
 			return ""
 		}
@@ -184,7 +186,13 @@ func netnsFor(requested, recorded, recordedID string) string {
 			path = recorded
 		}
 	}
-	if path != "" && isRuntimeNetNS(path) {
+	if path == "" || isRuntimeNetNS(path) {
+		return ""
+	}
+	// Unverified, the path may have been reused by a pod whose own entry
+	// records the namespace there now (a repeated teardown with nothing
+	// cached, a damaged entry that lost its identity).
+	if now := netnsIdentity(path); now != recordedID && p.store.NetNSOfOther(now, id) {
 		return ""
 	}
 	return path

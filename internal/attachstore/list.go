@@ -31,6 +31,7 @@ func (s *Store) Sandbox(id string, h Hints) ([]*Entry, error) {
 			continue
 		}
 		e := parseFile(filepath.Join(s.dir, name))
+		s.noteEntry(e)
 		switch {
 		case e == nil:
 			s.index.dropIfGone(s.dir, name)
@@ -58,6 +59,7 @@ func (s *Store) All() ([]*Entry, error) {
 	var out []*Entry
 	for _, name := range names {
 		if e := parseFile(filepath.Join(s.dir, name)); e != nil {
+			s.noteEntry(e)
 			out = append(out, e)
 		}
 	}
@@ -92,6 +94,7 @@ func (s *Store) Rescan(prev []*Entry) ([]*Entry, error) {
 		e := known[name]
 		if e == nil {
 			e = parseFile(filepath.Join(s.dir, name))
+			s.noteEntry(e)
 		}
 		if e != nil {
 			out = append(out, e)

@@ -36,6 +36,8 @@ func (s *Store) writeOwed(network string, list *libcni.NetworkConfigList, rt *li
 		return nil, fmt.Errorf("recording attachment %s: %w", name, err)
 	}
 	s.index.add(name)
+	nsid, _ := rt.CapabilityArgs[NetNSKey].(string)
+	s.owners.note(name, nsid)
 	return data, nil
 }
 

@@ -33,13 +33,14 @@ type Store struct {
 	dir         string
 	tempPattern string // names this process's temporary files; see tempPrefix
 	index       *index
+	owners      *owners
 	order       orderClock
 }
 
 // New returns the store of cacheDir, libcni's cache directory. It touches
 // nothing on disk until it is used.
 func New(cacheDir string) *Store {
-	return &Store{dir: filepath.Join(cacheDir, "results"), tempPattern: tempPattern(), index: newIndex()}
+	return &Store{dir: filepath.Join(cacheDir, "results"), tempPattern: tempPattern(), index: newIndex(), owners: newOwners()}
 }
 
 // Dir returns the results directory.
@@ -136,6 +137,7 @@ func (s *Store) Remove(network, id, ifname string) error {
 	}
 	_ = os.Remove(filepath.Join(s.dir, copyPrefix+name))
 	s.index.dropIfGone(s.dir, name)
+	s.owners.forget(name)
 	return nil
 }
 
