@@ -49,14 +49,15 @@ type burstWay struct {
 
 // A node's burst on a tight address pool: -burst-pods pods are up, then
 // as many new pods are set up while the old ones are torn down, all at
-// once, on one bridge + host-local network whose pool holds as many
-// addresses as there are pods up, so every setup needs an address a
-// teardown frees. A setup that fails for want of an address is retried
-// after 50 ms, as a kubelet would (later). Each iteration runs the burst
-// through raw libcni, through the library, and through the library with
-// WithExecLimit(-burst-limit), in that order, each on a fresh bridge and
-// pool, and reports for each the time until the last teardown ended, until
-// the last setup ended, and how many setups failed for want of an address.
+// once (the setups asked for first, as in a rollout), on one bridge +
+// host-local network whose pool holds as many addresses as there are pods
+// up, so every setup needs an address a teardown frees. A setup that fails
+// for want of an address is retried after 50 ms, as a kubelet would
+// (later). Each iteration runs the burst through raw libcni, through the
+// library, and through the library with WithExecLimit(-burst-limit), each
+// on a fresh bridge and pool, in an order that rotates every iteration,
+// and reports for each the time until the last teardown ended, until the
+// last setup ended, and how many setups failed for want of an address.
 func BenchmarkBurst(b *testing.B) {
 	n := *burstPods
 	nets := make([]string, 2*n)
@@ -71,9 +72,12 @@ func BenchmarkBurst(b *testing.B) {
 	sums := make([]burstRun, len(ways))
 	names := make([]string, len(ways))
 	b.StopTimer()
-	for range b.N {
-		for i, newWay := range ways {
-			way := newWay()
+	for n := range b.N {
+		// The order rotates every iteration, so a change of load on the
+		// machine falls on every way alike.
+		for k := range ways {
+			i := (k + n) % len(ways)
+			way := ways[i]()
 			names[i] = way.name
 			r := burstOnce(b, way, nets[:n], nets[n:])
 			sums[i].lastDel += r.lastDel
@@ -114,31 +118,31 @@ func burstOnce(b *testing.B, way burstWay, olds, news []string) burstRun {
 	delEnd, addEnd := make([]time.Duration, len(old)), make([]time.Duration, len(fresh))
 	var wg sync.WaitGroup
 	errs := make(chan error, len(old)+len(fresh))
-	for i := range max(len(old), len(fresh)) {
-		if i < len(old) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				errs <- way.tearDown(ctx, old[i])
-				delEnd[i] = time.Since(start)
-			}()
-		}
-		if i < len(fresh) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					err := way.setUp(ctx, fresh[i])
-					if err == nil || !strings.Contains(err.Error(), errNoAddress) {
-						errs <- err
-						break
-					}
-					atomic.AddInt64(&run.noAddress, 1)
-					time.Sleep(50 * time.Millisecond)
+	// The new pods are asked for first, as a rollout creates its new pods
+	// before it deletes the old ones; the teardowns follow at once.
+	for i := range fresh {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				err := way.setUp(ctx, fresh[i])
+				if err == nil || !strings.Contains(err.Error(), errNoAddress) {
+					errs <- err
+					break
 				}
-				addEnd[i] = time.Since(start)
-			}()
-		}
+				atomic.AddInt64(&run.noAddress, 1)
+				time.Sleep(50 * time.Millisecond)
+			}
+			addEnd[i] = time.Since(start)
+		}()
+	}
+	for i := range old {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- way.tearDown(ctx, old[i])
+			delEnd[i] = time.Since(start)
+		}()
 	}
 	wg.Wait()
 	b.StopTimer()
