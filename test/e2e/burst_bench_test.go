@@ -31,6 +31,10 @@ var (
 	burstLimit = flag.Int("burst-limit", 2*runtime.NumCPU(), "BenchmarkBurst: the WithExecLimit bound of its bounded run")
 )
 
+// burstRetryFor bounds how long a setup is retried for want of an
+// address.
+const burstRetryFor = 5 * time.Minute
+
 // errNoAddress is host-local's complaint when its pool is used up.
 const errNoAddress = "no IP addresses available"
 
@@ -72,11 +76,11 @@ func BenchmarkBurst(b *testing.B) {
 	sums := make([]burstRun, len(ways))
 	names := make([]string, len(ways))
 	b.StopTimer()
-	for n := range b.N {
+	for iter := range b.N {
 		// The order rotates every iteration, so a change of load on the
 		// machine falls on every way alike.
 		for k := range ways {
-			i := (k + n) % len(ways)
+			i := (k + iter) % len(ways)
 			way := ways[i]()
 			names[i] = way.name
 			r := burstOnce(b, way, nets[:n], nets[n:])
@@ -111,6 +115,9 @@ func burstOnce(b *testing.B, way burstWay, olds, news []string) burstRun {
 			b.Fatalf("%s: filling the pool: %v", way.name, err)
 		}
 	}
+	// A plugin stuck in the kernel must fail the run, not hang it.
+	ctx, cancel := context.WithTimeout(ctx, burstRetryFor+time.Minute)
+	defer cancel()
 	b.StartTimer()
 	start := time.Now()
 	var run burstRun
@@ -118,6 +125,10 @@ func burstOnce(b *testing.B, way burstWay, olds, news []string) burstRun {
 	delEnd, addEnd := make([]time.Duration, len(old)), make([]time.Duration, len(fresh))
 	var wg sync.WaitGroup
 	errs := make(chan error, len(old)+len(fresh))
+	// A failed teardown leaves its address taken for good, so the setups
+	// stop retrying when one fails, and give up after burstRetryFor.
+	stop, failed := context.WithCancel(ctx)
+	defer failed()
 	// The new pods are asked for first, as a rollout creates its new pods
 	// before it deletes the old ones; the teardowns follow at once.
 	for i := range fresh {
@@ -131,6 +142,10 @@ func burstOnce(b *testing.B, way burstWay, olds, news []string) burstRun {
 					break
 				}
 				atomic.AddInt64(&run.noAddress, 1)
+				if stop.Err() != nil || time.Since(start) > burstRetryFor {
+					errs <- fmt.Errorf("gave up retrying: %w", err)
+					break
+				}
 				time.Sleep(50 * time.Millisecond)
 			}
 			addEnd[i] = time.Since(start)
@@ -140,7 +155,10 @@ func burstOnce(b *testing.B, way burstWay, olds, news []string) burstRun {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- way.tearDown(ctx, old[i])
+			if err := way.tearDown(ctx, old[i]); err != nil {
+				errs <- fmt.Errorf("teardown of %s: %w", old[i].ID, err)
+				failed()
+			}
 			delEnd[i] = time.Since(start)
 		}()
 	}
@@ -154,7 +172,7 @@ func burstOnce(b *testing.B, way burstWay, olds, news []string) burstRun {
 	}
 	run.lastDel, run.lastAdd = slices.Max(delEnd), slices.Max(addEnd)
 	for _, pod := range fresh {
-		if err := way.tearDown(ctx, pod); err != nil {
+		if err := way.tearDown(context.Background(), pod); err != nil {
 			b.Fatalf("%s: cleaning up: %v", way.name, err)
 		}
 	}
