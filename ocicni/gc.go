@@ -63,7 +63,10 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 		return fmt.Errorf("waiting for another GC to finish: %w", ctx.Err())
 	}
 
-	removed, left := p.store.Sweep()
+	removed, left, emptied := p.store.Sweep()
+	for _, name := range emptied {
+		p.opts.logger.WithField("file", name).Warn("emptied a CNI cache entry over the size limit, which libcni would read whole; it stays a damaged entry")
+	}
 	for _, name := range removed {
 		p.opts.logger.WithField("file", name).Info("removed a half-written attachment record, or a file no CNI cache entry can be, from the CNI cache")
 	}

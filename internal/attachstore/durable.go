@@ -88,13 +88,16 @@ func tempWriterGone(rest string) bool {
 // minute old, far longer than a write takes), and FIFOs, sockets, devices
 // and empty directories at entry paths, which libcni never writes and
 // which would otherwise make every setup of that attachment refuse. The
-// copy Owe kept of an owed entry goes once its entry is gone. It returns
-// the names it removed and those it could not (a directory that is not
-// empty).
-func (s *Store) Sweep() (removed, left []string) {
+// copy Owe kept of an owed entry goes once its entry is gone. An entry
+// over the size cap, which no entry can be, is emptied (it stays a damaged
+// entry of whichever pod its name says), since libcni reads every entry
+// whole when GC hands it the GC verb. It returns the names it removed,
+// those it could not remove (a directory that is not empty) and those it
+// emptied.
+func (s *Store) Sweep() (removed, left, emptied []string) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	own := strings.TrimSuffix(s.tempPattern, "*")
 	for _, e := range entries {
@@ -114,6 +117,13 @@ func (s *Store) Sweep() (removed, left []string) {
 			if _, err := os.Lstat(filepath.Join(s.dir, strings.TrimPrefix(name, copyPrefix))); err == nil {
 				continue
 			}
+		case e.Type().IsRegular() && !strings.HasPrefix(name, "."):
+			if fi, err := e.Info(); err == nil && fi.Size() > maxEntrySize {
+				if err := os.Truncate(filepath.Join(s.dir, name), 0); err == nil {
+					emptied = append(emptied, name)
+				}
+			}
+			continue
 		case strings.HasPrefix(name, "."), e.Type().IsRegular(), e.Type()&os.ModeSymlink != 0:
 			continue
 		}
@@ -123,7 +133,7 @@ func (s *Store) Sweep() (removed, left []string) {
 			left = append(left, name)
 		}
 	}
-	return removed, left
+	return removed, left, emptied
 }
 
 // Clear removes what is at an attachment's entry path if libcni could not

@@ -152,13 +152,13 @@ func TestOwedEntryCutShortByLibcniReadFromItsCopy(t *testing.T) {
 
 	// Sweep keeps a copy while its entry exists and removes it after.
 	owe(t, s, "net2", "sb2", "eth0", 8)
-	if removed, _ := s.Sweep(); len(removed) != 0 {
+	if removed, _, _ := s.Sweep(); len(removed) != 0 {
 		t.Fatalf("Sweep removed %v while the entries exist", removed)
 	}
 	if err := os.Remove(s.Path("net2", "sb2", "eth0")); err != nil {
 		t.Fatal(err)
 	}
-	if removed, _ := s.Sweep(); len(removed) != 1 || removed[0] != copyPrefix+"net2-sb2-eth0" {
+	if removed, _, _ := s.Sweep(); len(removed) != 1 || removed[0] != copyPrefix+"net2-sb2-eth0" {
 		t.Fatalf("Sweep removed %v, want the copy whose entry is gone", removed)
 	}
 }

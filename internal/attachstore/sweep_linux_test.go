@@ -37,14 +37,14 @@ func TestSweepRemovesOnlyFilesOfGoneWriters(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if removed, _ := s.Sweep(); !reflect.DeepEqual(removed, []string{reused}) {
+	if removed, _, _ := s.Sweep(); !reflect.DeepEqual(removed, []string{reused}) {
 		t.Fatalf("Sweep removed %v while the writer runs, want %v alone", removed, reused)
 	}
 	if err := writer.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	writer.Wait()
-	if removed, _ := s.Sweep(); !reflect.DeepEqual(removed, []string{live}) {
+	if removed, _, _ := s.Sweep(); !reflect.DeepEqual(removed, []string{live}) {
 		t.Fatalf("Sweep removed %v once the writer was killed, want %v", removed, live)
 	}
 }
