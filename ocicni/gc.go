@@ -63,13 +63,7 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 		return fmt.Errorf("waiting for another GC to finish: %w", ctx.Err())
 	}
 
-	removed, left, emptied := p.store.Sweep()
-	for _, name := range emptied {
-		p.opts.logger.WithField("file", name).Warn("emptied a CNI cache entry over the size limit, which libcni would read whole; it stays a damaged entry")
-	}
-	for _, name := range removed {
-		p.opts.logger.WithField("file", name).Info("removed a half-written attachment record, or a file no CNI cache entry can be, from the CNI cache")
-	}
+	left := p.sweep()
 	entries, err := p.store.All()
 	if err != nil {
 		return err
@@ -105,6 +99,9 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 			validAtts.add(sp.Network, sp.ID, sp.Ifname)
 		}
 	}
+	// libcni reads every entry whole, and blocks on a FIFO, before it sends
+	// the GC verb: what was planted since the first sweep goes too.
+	p.sweep()
 	for _, n := range set.Ordered {
 		if n.List.DisableGC {
 			continue
@@ -283,4 +280,17 @@ func namesOf(set *netconf.Set) []string {
 		names[i] = n.Name
 	}
 	return names
+}
+
+// sweep runs the store's Sweep and logs what it did; it returns the names
+// it could not remove.
+func (p *Plugin) sweep() []string {
+	removed, left, emptied := p.store.Sweep()
+	for _, name := range emptied {
+		p.opts.logger.WithField("file", name).Warn("emptied a CNI cache entry over the size limit, which libcni would read whole; it stays a damaged entry")
+	}
+	for _, name := range removed {
+		p.opts.logger.WithField("file", name).Info("removed a half-written attachment record, or a file no CNI cache entry can be, from the CNI cache")
+	}
+	return left
 }
