@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/netplumb/ocicni/internal/attachstore"
 	"github.com/netplumb/ocicni/internal/pluginexec"
+	"github.com/sirupsen/logrus"
 )
 
 // del runs a's DEL, the step teardown, rollback and GC share. It uses the
@@ -16,6 +18,15 @@ import (
 // set up with. Both failures are in the error. A DEL that fails leaves the
 // attachment recorded as owed, so a later teardown or GC retries it.
 func (p *Plugin) del(ctx context.Context, a *attachment) error {
+	// With no entry of its own, the attachment was never set up through
+	// its cache path when another attachment's entry holds it (a setup is
+	// refused then); libcni's DEL would run with that entry's result and
+	// then remove it, taking the other sandbox's only record.
+	if o := p.noCacheOther(a); o != nil {
+		p.opts.logger.WithFields(pluginexec.LogFields(ctx)).WithFields(logrus.Fields{"cache_file": o.File, "holder_id": o.ID, "holder_network": o.Network}).
+			Warn("this attachment's CNI cache file records another sandbox's attachment; leaving it, nothing to DEL")
+		return nil
+	}
 	// libcni reads the entry before the DEL; what it could not read
 	// without blocking or without bound goes first.
 	if err := p.store.Clear(a.name, a.rt.ContainerID, a.ifname); err != nil {
@@ -44,6 +55,15 @@ func (p *Plugin) del(ctx context.Context, a *attachment) error {
 		}
 	}
 	return pluginexec.ContextError(ctx, err)
+}
+
+// noCacheOther returns the entry of another attachment at the cache path
+// of a, which has no entry of its own.
+func (p *Plugin) noCacheOther(a *attachment) *attachstore.Entry {
+	if !a.noCache {
+		return nil
+	}
+	return p.store.Other(a.name, a.rt.ContainerID, a.ifname)
 }
 
 // forget removes the entry of a, whose DEL succeeded, from the store.

@@ -42,6 +42,9 @@ var (
 	// ErrRuntimeNetNS: a setup named the runtime's own network namespace;
 	// it also matches ErrInvalidPodNetwork.
 	ErrRuntimeNetNS = types.ErrRuntimeNetNS
+	// ErrCacheNameTaken: a setup's cache file name is another sandbox's
+	// attachment's (names with '-' can collide); nothing ran.
+	ErrCacheNameTaken = types.ErrCacheNameTaken
 	// ErrShutdown: the plugin was shut down before the call.
 	ErrShutdown = types.ErrShutdown
 	// ErrNetworkUnavailable: the default network's STATUS answered code 50.

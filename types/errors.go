@@ -68,6 +68,15 @@ var (
 	// node's own interfaces. It comes with ErrInvalidPodNetwork.
 	ErrRuntimeNetNS = errors.New("the runtime's own network namespace is no pod's")
 
+	// ErrCacheNameTaken means SetUpPod was refused, before any plugin ran,
+	// because libcni's cache file for one of the attachments is held by
+	// another sandbox's attachment: libcni names the file
+	// <network>-<sandbox>-<ifname>, and network names and sandbox IDs may
+	// contain '-', so sandbox a-b on network c and sandbox b on network
+	// c-a would share c-a-b-eth0. Setting one up would overwrite the
+	// other's record. Pick another interface name or sandbox ID.
+	ErrCacheNameTaken = errors.New("CNI cache file name held by another sandbox's attachment")
+
 	// ErrShutdown means the plugin was shut down before the call: every
 	// pod operation, GC, Status and WaitReady called after Shutdown
 	// returns an error matching it.

@@ -63,6 +63,22 @@ func (s *Store) Exists(network, id, ifname string) bool {
 	return err == nil
 }
 
+// Other returns the entry at the path of one attachment when its content
+// records another attachment (network names and sandbox IDs may contain
+// '-', so two attachments can share a file name: sandbox a-b on network c
+// and sandbox b on network c-a both have c-a-b-eth0), and nil when the
+// path holds nothing, this attachment's entry, or a damaged one whose
+// content cannot say. Such an entry is never this attachment's to DEL
+// with, remove or report: libcni would hand its result to the DEL and then
+// remove it.
+func (s *Store) Other(network, id, ifname string) *Entry {
+	e := parseFile(s.Path(network, id, ifname))
+	if e == nil || e.Err != nil || (e.Network == network && e.ID == id && e.Ifname == ifname) {
+		return nil
+	}
+	return e
+}
+
 // Owe durably writes, before an ADD starts, everything the attachment's
 // DEL needs (network name, configuration bytes, ifname, CNI_ARGS,
 // capability arguments with the order among them, netns path) as an owed

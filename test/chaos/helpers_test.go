@@ -45,7 +45,6 @@ var openIssues = map[string]string{
 	"sparse":                 "(17.9, not all of it fixed: GC with the pod listed valid hands the GC verb to libcni, which reads a 256 MiB sparse cache entry whole: +513 MiB)",
 	"damage-ambiguous":       "(17.2: a damaged entry whose name reads as more than one sandbox's is DELed for none, or for the wrong one)",
 	"other-writer":           "(not in issue 17: a teardown by sandbox ID misses an entry another process wrote once the index knows any name for that ID)",
-	"colliding-names":        "(not in issue 17: sandbox a-b on network c and sandbox b on c-a share the cache file c-a-b-eth0; a-b's teardown naming c DELs with b's record, in b's netns, and removes it, so b's interface goes and its address leaks)",
 	"damaged-record-portmap": "(not in issue 17: a teardown whose record is damaged DELs without the caller's port mappings, so portmap's rules stay)",
 }
 

@@ -257,7 +257,7 @@ func (w *world) setup(p *pod, rng *rand.Rand, fault string) {
 	fd, _ := os.ReadFile(filepath.Join(w.faultDir, p.id+".DEL"))
 	p.note("setup on %v in %s (ADD fault %q, DEL fault %q, deadline %s): %v", names(p.nets), p.nsPath, fa, fd, d, err)
 	if err != nil {
-		if benign && delBenign && stable && !(errors.Is(err, ocicni.ErrAlreadyAttached) && collides(p)) {
+		if benign && delBenign && stable && !((errors.Is(err, ocicni.ErrAlreadyAttached) || errors.Is(err, ocicni.ErrCacheNameTaken)) && collides(p)) {
 			w.violatePod(p, "fault-free-succeeds", "setup of %s on %v with no fault failed: %v", p.id, names(p.nets), err)
 		}
 		p.state = dirty
