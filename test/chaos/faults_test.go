@@ -41,7 +41,7 @@ func (w *world) opReload(rng *rand.Rand) {
 		return
 	}
 	data, _ := json.Marshal(w.netConf(i))
-	inPlace := rng.IntN(2) == 0
+	inPlace := rng.IntN(2) == 0 && !w.k.skip["rewrite-in-place"]
 	w.stats.fault(map[bool]string{true: "conf rewrite in place", false: "conf rewrite by rename"}[inPlace])
 	if err := writeFile(path, data, inPlace); err != nil {
 		w.t.Log(err)
@@ -206,8 +206,16 @@ func (w *world) opCacheDamage(rng *rand.Rand) {
 	if w.k.skip[kind] {
 		return
 	}
+	stray := (kind == "fifo" || kind == "dir") && w.k.skip["odd-file-record"]
+	if stray {
+		// Beside the records, not in a record's place.
+		path = filepath.Join(dir, fmt.Sprintf("c-stray%d-eth0", rng.IntN(100)))
+	}
 	w.stats.fault("cache " + kind)
 	for _, p := range locked {
+		if stray {
+			break
+		}
 		p.damaged = true
 		w.taint(p)
 		p.note("cache file %s damaged: %s", name, kind)
@@ -234,6 +242,27 @@ func (w *world) opCacheDamage(rng *rand.Rand) {
 		_ = os.Mkdir(path, 0o700)
 	case "sparse":
 		_ = os.Truncate(path, 256<<20)
+	}
+}
+
+// taint marks p's netns name as one no other pod may take while
+// damaged-record-netns is off: p's record is damaged, so its teardown may
+// send that path. untaint clears p's marks once p is clean.
+func (w *world) taint(p *pod) {
+	w.nsMu.Lock()
+	defer w.nsMu.Unlock()
+	if p.nsName != "" {
+		w.tainted[p.nsName] = p
+	}
+}
+
+func (w *world) untaint(p *pod) {
+	w.nsMu.Lock()
+	defer w.nsMu.Unlock()
+	for name, o := range w.tainted {
+		if o == p {
+			delete(w.tainted, name)
+		}
 	}
 }
 
@@ -284,8 +313,12 @@ func (w *world) opRuntimeNetns(rng *rand.Rand) {
 		return
 	}
 	p.note("teardown naming the runtime's netns %s: %v", req.NetNS, err)
+	wasDamaged := p.damaged
 	p.state = dirty
-	if err == nil {
+	// With its record damaged, the namespace the pod was set up in is
+	// known only from the caller, who named the runtime's: its interface
+	// stays in its own netns, which goes with the sandbox.
+	if err == nil && !wasDamaged {
 		p.state, p.damaged, p.ips = clean, false, nil
 		w.untaint(p)
 		w.checkPod(p, "teardown-leaves-nothing", "after a teardown naming the runtime's netns returned nil")

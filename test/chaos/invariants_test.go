@@ -256,3 +256,25 @@ func (w *world) checkFaultyLog() {
 		}
 	}
 }
+
+// journal keeps the last operations of all pods, so a violation of
+// neighbour-untouched can show what the other pods did meanwhile.
+type journal struct {
+	mu    sync.Mutex // guards lines
+	lines []string
+}
+
+func (j *journal) add(line string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.lines) >= 150 {
+		j.lines = j.lines[1:]
+	}
+	j.lines = append(j.lines, line)
+}
+
+func (j *journal) String() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return strings.Join(j.lines, "\n\t")
+}

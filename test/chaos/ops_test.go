@@ -51,28 +51,6 @@ type pod struct {
 	journal *journal // every pod's operations, for a neighbour's report
 }
 
-// journal keeps the last operations of all pods, so a violation of
-// neighbour-untouched can show what the other pods did meanwhile.
-type journal struct {
-	mu    sync.Mutex // guards lines
-	lines []string
-}
-
-func (j *journal) add(line string) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if len(j.lines) >= 150 {
-		j.lines = j.lines[1:]
-	}
-	j.lines = append(j.lines, line)
-}
-
-func (j *journal) String() string {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return strings.Join(j.lines, "\n\t")
-}
-
 // note adds a line to p's history; p is locked.
 func (p *pod) note(format string, args ...any) {
 	if len(p.history) >= 8 {
@@ -293,27 +271,6 @@ func (w *world) avoidSharedNames(p *pod) {
 	p.nets = slices.DeleteFunc(p.nets, func(n ocicni.NetAttachment) bool { return shareName(p.id, n.Name) })
 	if len(p.nets) == 0 && shareName(p.id, netNames[0]) {
 		p.nets = []ocicni.NetAttachment{{Name: "c-a"}}
-	}
-}
-
-// taint marks p's netns name as one no other pod may take while
-// damaged-record-netns is off: p's record is damaged, so its teardown may
-// send that path. untaint clears p's marks once p is clean.
-func (w *world) taint(p *pod) {
-	w.nsMu.Lock()
-	defer w.nsMu.Unlock()
-	if p.nsName != "" {
-		w.tainted[p.nsName] = p
-	}
-}
-
-func (w *world) untaint(p *pod) {
-	w.nsMu.Lock()
-	defer w.nsMu.Unlock()
-	for name, o := range w.tainted {
-		if o == p {
-			delete(w.tainted, name)
-		}
 	}
 }
 
