@@ -7,9 +7,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sirupsen/logrus"
+	logtest "github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/netplumb/ocicni/internal/testutil"
 )
@@ -17,11 +21,19 @@ import (
 // admissionWorld is a faulty plugin of the test's own, a Runner bounded to
 // limit execs, its Admission, and the plugin's command log.
 func admissionWorld(t *testing.T, limit int) (plugin string, r *Runner, a *Admission, log string) {
+	plugin, r, a, log, _ = admissionWorldLogged(t, limit)
+	return plugin, r, a, log
+}
+
+// admissionWorldLogged is admissionWorld with the Runner's log entries.
+func admissionWorldLogged(t *testing.T, limit int) (plugin string, r *Runner, a *Admission, log string, logs *logtest.Hook) {
 	t.Helper()
 	bin := t.TempDir()
 	testutil.CopyPlugin(t, "faulty", bin)
 	a = NewAdmission(limit)
-	return filepath.Join(bin, "faulty"), New(Config{Admission: a}), a, filepath.Join(t.TempDir(), "log")
+	logger, logs := logtest.NewNullLogger()
+	logger.SetLevel(logrus.DebugLevel)
+	return filepath.Join(bin, "faulty"), New(Config{Admission: a, Log: logger}), a, filepath.Join(t.TempDir(), "log"), logs
 }
 
 // hold starts an exec that hangs on a slot until the returned function is
@@ -81,9 +93,9 @@ func TestAdmissionBoundsPluginsRunningAtOnce(t *testing.T) {
 
 // With the one slot taken, an ADD queues, then a DEL, then a STATUS: when
 // the slot frees, the DEL and the STATUS run before the ADD that waited
-// longer, each class in arrival order.
+// longer, each class in arrival order, and each wait is logged.
 func TestAdmissionLetsDelAndStatusBeforeEarlierAdd(t *testing.T) {
-	plugin, r, a, log := admissionWorld(t, 1)
+	plugin, r, a, log, logs := admissionWorldLogged(t, 1)
 	let := hold(t, plugin, r, log)
 	var wg sync.WaitGroup
 	errs := make(chan error, 3)
@@ -107,6 +119,15 @@ func TestAdmissionLetsDelAndStatusBeforeEarlierAdd(t *testing.T) {
 	want := []string{"ADD_holder_eth0", "DEL_cDEL_eth0", "STATUS_cSTATUS_eth0", "ADD_cADD_eth0"}
 	if got := lines(t, log); !slices.Equal(got, want) {
 		t.Fatalf("plugins ran in the order %v, want %v", got, want)
+	}
+	waits := map[string]bool{}
+	for _, e := range logs.AllEntries() {
+		if strings.HasPrefix(e.Message, "plugin waited for an exec slot") {
+			waits[e.Data["command"].(string)] = e.Data["waited"].(time.Duration) > 0
+		}
+	}
+	if !waits["ADD"] || !waits["DEL"] || !waits["STATUS"] {
+		t.Fatalf("logged waits %v, want one for each of ADD, DEL and STATUS", waits)
 	}
 }
 

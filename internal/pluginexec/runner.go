@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/containernetworking/cni/pkg/invoke"
 	cnitypes "github.com/containernetworking/cni/pkg/types"
@@ -72,11 +73,16 @@ func New(cfg Config) *Runner {
 func (r *Runner) ExecPlugin(ctx context.Context, pluginPath string, stdinData []byte, environ []string) ([]byte, error) {
 	name := filepath.Base(pluginPath)
 	cmd := envValue(environ, "CNI_COMMAND")
+	asked := time.Now()
 	release, err := r.admit.Acquire(ctx, cmd, niceFor(ctx) > 0)
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s (%s): waiting for an exec slot: %w", name, cmd, err)
 	}
 	defer release()
+	if waited := time.Since(asked); r.admit != nil && waited > time.Millisecond {
+		r.log.WithFields(LogFields(ctx)).WithFields(logrus.Fields{"plugin": name, "command": cmd, "waited": waited}).
+			Debug("plugin waited for an exec slot (WithExecLimit)")
+	}
 	ctx, span := r.tel.startExec(ctx, name, cmd, stdinData, environ)
 	out, err := r.exec(ctx, name, cmd, pluginPath, stdinData, environ)
 	span.end(err)
