@@ -140,5 +140,6 @@ func (p *Plugin) Shutdown() error {
 		p.ready.stop()
 	}
 	p.tel.close()
+	p.store.Close()
 	return nil
 }

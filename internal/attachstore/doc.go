@@ -32,8 +32,10 @@
 //     directory synced, so a crash leaves the old entry or the whole new one.
 //   - A results directory that is a symlink is refused; nothing is written
 //     where it points.
-//   - The index is a hint: every name it gives is checked on disk, and the
-//     directory is listed when it knows nothing of a sandbox.
+//   - The index is a hint: every name it gives is checked on disk. It
+//     misses no name, even one another process wrote: the directory is
+//     listed under an inotify watch whose events every lookup takes in
+//     first, and listed again whenever the watch is lost.
 //   - Network names and sandbox IDs may contain '-', so a file name alone
 //     never says for certain which sandbox an entry belongs to: its content
 //     does. The index files a name under every stretch between two dashes.

@@ -10,9 +10,15 @@ import (
 // index maps sandbox IDs to the names of their entries. libcni names a
 // file <network>-<sandbox>-<ifname>, and network names and IDs may
 // themselves contain '-', so a name is filed under every stretch between
-// two of its dashes: the real ID is among them. It is a hint: Sandbox
-// checks every file it names and lists the directory when it knows
-// nothing of a sandbox.
+// two of its dashes: the real ID is among them. Sandbox checks every file
+// it names.
+//
+// It knows every name on disk: the directory is listed once under a
+// watch that reports every name created since (other processes write
+// there too), and a lookup takes in what the watch queued before it
+// answers. Where no watch can be had (no directory yet, no inotify
+// instance left, not Linux) or the watch lost events, every lookup lists
+// the directory instead.
 //
 // A listing is merged in, never put in the index's place: a name the store
 // writes between the listing and the merge must not be lost, or the
@@ -20,8 +26,10 @@ import (
 // is seen gone under mu, which every add also takes after its file is in
 // place, so a drop can never undo a concurrent write.
 type index struct {
-	mu     sync.Mutex // guards the fields below; held for map access, the first listing and the Lstat of a drop
+	mu     sync.Mutex // guards the fields below; held for map access, listings, the watch's reads and the Lstat of a drop
 	loaded bool
+	watch  *watcher // nil: list on the next lookup
+	closed bool     // no new watch once the store is closed
 	byID   map[string]map[string]struct{}
 	names  map[string]struct{}
 }
@@ -30,12 +38,20 @@ func newIndex() *index {
 	return &index{byID: map[string]map[string]struct{}{}, names: map[string]struct{}{}}
 }
 
-// lookup returns the file names that may belong to sandbox id, listing dir
-// on first use.
+// lookup returns the file names that may belong to sandbox id.
 func (x *index) lookup(dir, id string) ([]string, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if !x.loaded {
+	if x.watch != nil && !x.watch.drain(x.addLocked) {
+		x.watch.close()
+		x.watch = nil
+	}
+	if x.watch == nil {
+		// The watch starts before the listing, so a name written in
+		// between is in one or the other.
+		if !x.closed {
+			x.watch, _ = openWatch(dir)
+		}
 		names, err := listDir(dir)
 		if err != nil {
 			return nil, err
@@ -50,6 +66,17 @@ func (x *index) lookup(dir, id string) ([]string, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// close stops the watch.
+func (x *index) close() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.closed = true
+	if x.watch != nil {
+		x.watch.close()
+		x.watch = nil
+	}
 }
 
 // refresh merges a full listing of dir into the index and drops the names

@@ -73,3 +73,36 @@ func TestRemoveForgetsName(t *testing.T) {
 		t.Fatalf("results dir holds %v, want nothing", got)
 	}
 }
+
+// An entry another writer records after the index has learnt the sandbox's
+// names is found by the sandbox's next lookup, also after the results
+// directory was removed and made again (the watch on the old one is lost,
+// so the directory is listed anew).
+func TestSandboxFindsEntriesOfAnotherWriter(t *testing.T) {
+	cache := t.TempDir()
+	s, other := New(cache), New(cache)
+	defer s.Close()
+	defer other.Close()
+	owe(t, s, "net1", "sb1", "eth0", 1)
+	if _, err := s.Sandbox("sb1", Hints{}); err != nil {
+		t.Fatal(err)
+	}
+	owe(t, other, "net2", "sb1", "net1", 2)
+	es, err := s.Sandbox("sb1", Hints{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(es), []string{"net1-sb1-eth0", "net2-sb1-net1"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("Sandbox(sb1) = %v, want %v", got, want)
+	}
+	if err := os.RemoveAll(s.Dir()); err != nil {
+		t.Fatal(err)
+	}
+	owe(t, other, "net3", "sb1", "net2", 3)
+	if es, err = s.Sandbox("sb1", Hints{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(es), []string{"net3-sb1-net2"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("Sandbox(sb1) after the directory was made again = %v, want %v", got, want)
+	}
+}

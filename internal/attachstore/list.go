@@ -12,18 +12,12 @@ import (
 // Sandbox returns the entries of sandbox id sorted by attach order,
 // damaged ones included where their file name says beyond doubt that they
 // are id's (see Hints). It reads only the files the index names for the
-// sandbox, so its cost does not grow with the other sandboxes' entries;
-// only when the index knows none does it list the directory, in case
-// another process wrote there meanwhile.
+// sandbox, entries other processes wrote included, so its cost does not
+// grow with the other sandboxes' entries.
 func (s *Store) Sandbox(id string, h Hints) ([]*Entry, error) {
 	names, err := s.index.lookup(s.dir, id)
 	if err != nil {
 		return nil, fmt.Errorf("reading CNI cache %s: %w", s.dir, err)
-	}
-	if len(names) == 0 {
-		if names, err = s.list(); err != nil {
-			return nil, err
-		}
 	}
 	var out []*Entry
 	for _, name := range names {

@@ -43,6 +43,11 @@ func New(cacheDir string) *Store {
 	return &Store{dir: filepath.Join(cacheDir, "results"), tempPattern: tempPattern(), index: newIndex(), owners: newOwners()}
 }
 
+// Close releases what the store holds open (the index's watch of the
+// directory). A store used after Close lists the directory on every
+// lookup.
+func (s *Store) Close() { s.index.close() }
+
 // Dir returns the results directory.
 func (s *Store) Dir() string { return s.dir }
 
