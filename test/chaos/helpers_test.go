@@ -41,9 +41,6 @@ type knobs struct {
 // docs/testing.md lists them too.
 var openIssues = map[string]string{
 	"netns-reuse":            "(17.3, not all of it fixed: once in a 10-minute run a GC listing a pod valid left it without its eth0 in a netns whose name had been another pod's; mechanism not pinned down)",
-	"repeat-teardown-netns":  "(17.3, not all of it fixed: a repeated teardown of a sandbox with nothing cached DELs the default network with the caller's netns path, which another pod's namespace may have taken since: that pod's eth0 is deleted)",
-	"damaged-record-netns":   "(17.3, not all of it fixed: a teardown whose record is damaged has lost the netns identity and sends the caller's path, which another pod's namespace may have taken: that pod's interface is deleted)",
-	"sparse":                 "(17.9, not all of it fixed: GC with the pod listed valid hands the GC verb to libcni, which reads a 256 MiB sparse cache entry whole: +513 MiB)",
 	"odd-file-record":        "(17.9, not all of it fixed: a record replaced by a FIFO or a directory is skipped, not DELed by its name, so teardown and GC return nil with the attachment left)",
 	"rewrite-in-place":       "(not in issue 17: while the default network's file is rewritten in place, it drops out of the loaded set: setup fails with ErrNetworkNotFound and Status fails on the next network, whose STATUS is not answered yet)",
 	"damage-ambiguous":       "(17.2: a damaged entry whose name reads as more than one sandbox's is DELed for none, or for the wrong one)",
