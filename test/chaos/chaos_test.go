@@ -176,6 +176,11 @@ func (w *world) runtimeNamespace() {
 	if err := unix.Mount("/proc/self/ns/net", w.hostAlias, "", unix.MS_BIND, ""); err != nil {
 		t.Fatalf("naming the runtime's netns: %v", err)
 	}
+	// The sandbox's /run/netns outlives one run of the test (-count=N).
+	t.Cleanup(func() {
+		_ = unix.Unmount(w.hostAlias, unix.MNT_DETACH)
+		_ = os.Remove(w.hostAlias)
+	})
 }
 
 func (w *world) newPlugin(watch bool) *ocicni.Plugin {
