@@ -259,11 +259,14 @@ func TestHugeCacheFileIsNotReadWhole(t *testing.T) {
 	}
 }
 
-// A directory at an entry's path is no attachment: teardowns send it no
-// DEL, and GC removes it when empty and reports it once when not. The old
-// reader took it for a damaged entry and DEL'd it on every teardown,
-// and it never went (issue 17.9).
-func TestDirectoryInResultsDirGetsNoDEL(t *testing.T) {
+// An empty directory at an entry's path is a damaged entry of the sandbox
+// its name reads as: its first teardown DELs it once and removes it, and
+// no later teardown DELs it again. A directory that is not empty is no
+// entry (nobody's record turns into one, and only RemoveAll could clear
+// it): it gets no DEL, stays, and GC reports it once. An older reader
+// DEL'd a directory on every teardown and it never went; a later one
+// skipped it, leaving its attachment (issue 17.9).
+func TestDirectoryInResultsDirGetsOneDELAndIsRemoved(t *testing.T) {
 	e := newEnv(t)
 	log := e.newLog()
 	e.noopNets(log, "a", "b")
@@ -279,14 +282,26 @@ func TestDirectoryInResultsDirGetsNoDEL(t *testing.T) {
 	for range 2 {
 		tearDown(t, p, PodNetwork{ID: "sb1", NetNS: ns})
 	}
+	var dels []string
 	for _, ev := range testutil.Events(t, log) {
 		if strings.HasPrefix(ev, "DEL b") {
-			t.Fatalf("plugin calls = %v, want no DEL of network b", testutil.Events(t, log))
+			dels = append(dels, ev)
 		}
+	}
+	if want := []string{"DEL b sb1 eth1"}; !reflect.DeepEqual(dels, want) {
+		t.Fatalf("DELs of network b over two teardowns = %v, want %v (plugin calls %v)", dels, want, testutil.Events(t, log))
+	}
+	if got := e.cacheFiles(); !reflect.DeepEqual(got, []string{"b-sb2-eth1"}) {
+		t.Fatalf("cache after teardown = %v, want the directory that is not empty alone", got)
 	}
 	for range 2 {
 		if err := p.GC(context.Background(), nil); err != nil {
 			t.Fatalf("GC: %v", err)
+		}
+	}
+	for _, ev := range testutil.Events(t, log) {
+		if strings.HasPrefix(ev, "DEL b sb2") {
+			t.Fatalf("plugin calls = %v, want no DEL for the directory that is not empty", testutil.Events(t, log))
 		}
 	}
 	if got := e.cacheFiles(); !reflect.DeepEqual(got, []string{"b-sb2-eth1"}) {
@@ -328,5 +343,33 @@ func TestGCWithValidPodDoesNotReadHugeEntry(t *testing.T) {
 	tearDown(t, p, pod)
 	if got, want := testutil.WithoutStatus(testutil.Commands(t, np.log)), []string{"ADD", "GC", "DEL"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("plugin calls = %v, want %v", got, want)
+	}
+}
+
+// A FIFO at a valid pod's entry path does not hang GC's verb, which libcni
+// sends only after reading every entry whole: GC turns it into an empty
+// file, still a damaged entry of that pod, whose own teardown then DELs it
+// and removes it.
+func TestGCWithValidPodDefusesFIFOEntry(t *testing.T) {
+	e := newEnv(t)
+	_, p := e.oneNet("1.1.0", "10.0.0.1")
+	pod := PodNetwork{ID: "sb1", NetNS: testutil.NewNetNS(t)}
+	setUp(t, p, pod)
+	file := filepath.Join(e.cache, "results", "n-sb1-eth0")
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := within(t, "GC", func(ctx context.Context) error { return p.GC(ctx, []*PodNetwork{&pod}) }); err != nil {
+		t.Fatalf("GC: %v", err)
+	}
+	if fi, err := os.Lstat(file); err != nil || !fi.Mode().IsRegular() || fi.Size() != 0 {
+		t.Fatalf("valid pod's entry after GC: %v, %v; want an empty file", fi, err)
+	}
+	tearDown(t, p, pod)
+	if got := e.cacheFiles(); len(got) != 0 {
+		t.Fatalf("cache after the pod's teardown = %v, want it empty", got)
 	}
 }

@@ -100,8 +100,14 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 		}
 	}
 	// libcni reads every entry whole, and blocks on a FIFO, before it sends
-	// the GC verb: what was planted since the first sweep goes too.
+	// the GC verb: what was planted since the first sweep goes too, and
+	// FIFOs and devices left at entry paths (those of valid pods, or whose
+	// names cannot say whose they are) become empty, still damaged,
+	// entries. ADD and DEL are kept out now.
 	p.sweep()
+	for _, name := range p.store.Defuse() {
+		p.opts.logger.WithField("file", name).Warn("replaced a FIFO, socket or device at a CNI cache entry's path with an empty file before the GC verb; it stays a damaged entry")
+	}
 	for _, n := range set.Ordered {
 		if n.List.DisableGC {
 			continue

@@ -85,15 +85,14 @@ func tempWriterGone(rest string) bool {
 // whose writer died between creating and renaming them (a file of a
 // process still running, another runtime finishing its teardowns while
 // its successor starts say, stays; this process's own go once they are a
-// minute old, far longer than a write takes), and FIFOs, sockets, devices
-// and empty directories at entry paths, which libcni never writes and
-// which would otherwise make every setup of that attachment refuse. The
-// copy Owe kept of an owed entry goes once its entry is gone. An entry
-// over the size cap, which no entry can be, is emptied (it stays a damaged
-// entry of whichever pod its name says), since libcni reads every entry
-// whole when GC hands it the GC verb. It returns the names it removed,
-// those it could not remove (a directory that is not empty) and those it
-// emptied.
+// minute old, far longer than a write takes). The copy Owe kept of an owed
+// entry goes once its entry is gone. An entry over the size cap, which no
+// entry can be, is emptied (it stays a damaged entry of whichever pod its
+// name says), since libcni reads every entry whole when GC hands it the GC
+// verb. FIFOs, sockets, devices and empty directories at entry paths stay:
+// they are damaged entries, whose attachments owe a DEL (see parseFile and
+// Defuse). It returns the names it removed, those it leaves that no entry
+// can be (a directory that is not empty) and those it emptied.
 func (s *Store) Sweep() (removed, left, emptied []string) {
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -124,7 +123,14 @@ func (s *Store) Sweep() (removed, left, emptied []string) {
 				}
 			}
 			continue
-		case strings.HasPrefix(name, "."), e.Type().IsRegular(), e.Type()&os.ModeSymlink != 0:
+		case e.IsDir() && !strings.HasPrefix(name, "."):
+			if !odd(filepath.Join(s.dir, name)) {
+				left = append(left, name)
+			}
+			continue
+		default:
+			// Other hidden files, symlinks, and FIFOs, sockets and devices
+			// at entry paths (damaged entries; see Defuse) stay.
 			continue
 		}
 		if err := os.Remove(filepath.Join(s.dir, name)); err == nil {

@@ -56,12 +56,16 @@ type cachedInfo struct {
 // base64-encoded, with its arguments and result.
 const maxEntrySize = 4 << 20
 
-// parseFile reads one entry. It returns nil for a file that is gone or is
-// not a regular file (a FIFO, socket, device or directory is no entry:
-// libcni writes none, and Sweep removes them). A symlink is refused, not
-// followed, and like a file over maxEntrySize makes a damaged entry. A
-// damaged entry has Err set and its names empty: only its content could
-// say for certain whose it is (see attribute).
+// parseFile reads one entry. It returns nil for a file that is gone and
+// for a directory that is not empty, which nobody's record can have turned
+// into and which only RemoveAll could clear (Sweep reports it). Anything
+// else at an entry's path is an entry: a FIFO, socket, device or empty
+// directory where a record was, a symlink (refused, not followed) and a
+// file over maxEntrySize make damaged ones, whose attachment is DELed by
+// the teardown or GC of the sandbox their name reads as, and which Clear
+// removes before that DEL. A damaged entry has Err set and its names
+// empty: only its content could say for certain whose it is (see
+// attribute).
 func parseFile(path string) *Entry {
 	e := parseOne(path)
 	if e == nil || e.Err == nil {
@@ -82,7 +86,7 @@ func parseFile(path string) *Entry {
 func parseOne(path string) *Entry {
 	e := &Entry{File: path, Order: -1}
 	data, err := fsread.Regular(path, maxEntrySize, true)
-	if errors.Is(err, os.ErrNotExist) || errors.Is(err, fsread.ErrNotRegular) {
+	if errors.Is(err, os.ErrNotExist) || (errors.Is(err, fsread.ErrNotRegular) && !odd(path)) {
 		return nil
 	}
 	if err != nil {
