@@ -142,6 +142,13 @@ func (p *Plugin) fromCache(log logrus.FieldLogger, set *netconf.Set, pod *PodNet
 	}
 	l := log.WithFields(logrus.Fields{"network": e.Network, "ifname": e.Ifname, "cache_file": e.File, "error": err})
 	a.rt = p.existingConf(pod, e.Network, e.Ifname)
+	// The caller's capability arguments go first, as with no entry at
+	// all; those recorded at ADD fill in the rest (a GC has none).
+	for k, v := range e.Caps {
+		if _, ok := a.rt.CapabilityArgs[k]; !ok {
+			a.rt.CapabilityArgs[k] = v
+		}
+	}
 	if a.net != nil {
 		l.Warn("cached configuration unusable; falling back to the current configuration of the network")
 		a.list = a.net.List

@@ -139,7 +139,22 @@ func (s *Store) Sweep() (removed, left, emptied []string) {
 			left = append(left, name)
 		}
 	}
+	s.sweepArgs()
 	return removed, left, emptied
+}
+
+// sweepArgs removes the arguments DropCopy kept of entries that are gone
+// (a Remove cut short by a kill, an entry removed by libcni or by hand).
+func (s *Store) sweepArgs() {
+	names, err := listDir(s.args)
+	if err != nil {
+		return
+	}
+	for _, name := range names {
+		if _, err := os.Lstat(filepath.Join(s.dir, name)); errors.Is(err, os.ErrNotExist) {
+			_ = os.Remove(filepath.Join(s.args, name))
+		}
+	}
 }
 
 // Clear removes what is at an attachment's entry path if libcni could not

@@ -28,7 +28,8 @@ type Entry struct {
 	// Config is the configuration recorded at ADD; see ConfigList.
 	Config []byte
 	// Args and Caps are the CNI_ARGS and capability arguments recorded at
-	// ADD.
+	// ADD. A damaged entry has the capability arguments DropCopy kept, if
+	// any.
 	Args [][2]string
 	Caps map[string]any
 	// Order is the attach-order key recorded at ADD; -1 when unknown.
@@ -78,6 +79,18 @@ func parseFile(path string) *Entry {
 	if c := parseOne(copyPath(path)); c != nil && c.Err == nil && c.Owed {
 		c.File = path
 		return c
+	}
+	// The entry stays damaged (its name alone says whose it is), but the
+	// capability arguments recorded at ADD are kept apart (DropCopy).
+	if a := parseOne(argsPath(path)); a != nil && a.Err == nil {
+		for k, v := range a.Caps {
+			if k != OrderKey && k != NetNSKey && k != owedKey {
+				if e.Caps == nil {
+					e.Caps = map[string]any{}
+				}
+				e.Caps[k] = v
+			}
+		}
 	}
 	return e
 }

@@ -31,6 +31,7 @@ const owedKey = "io.github.netplumb.ocicni/pending-del"
 // apart.
 type Store struct {
 	dir         string
+	args        string // see argsDir
 	tempPattern string // names this process's temporary files; see tempPrefix
 	index       *index
 	owners      *owners
@@ -40,7 +41,7 @@ type Store struct {
 // New returns the store of cacheDir, libcni's cache directory. It touches
 // nothing on disk until it is used.
 func New(cacheDir string) *Store {
-	return &Store{dir: filepath.Join(cacheDir, "results"), tempPattern: tempPattern(), index: newIndex(), owners: newOwners()}
+	return &Store{dir: filepath.Join(cacheDir, "results"), args: filepath.Join(cacheDir, argsDir), tempPattern: tempPattern(), index: newIndex(), owners: newOwners()}
 }
 
 // Close releases what the store holds open (the index's watch of the
@@ -105,11 +106,33 @@ func (s *Store) Owe(network string, list *libcni.NetworkConfigList, rt *libcni.R
 	return nil
 }
 
-// DropCopy removes the copy Owe kept of an owed entry, once the ADD it was
-// written for has returned (libcni has rewritten the entry by then, or
-// left it as Owe wrote it).
+// DropCopy takes the copy Owe kept of an owed entry out of the results
+// directory once the ADD it was written for has returned (libcni has
+// rewritten the entry by then, or left it as Owe wrote it), and keeps it
+// in the arguments directory (see argsDir) until Remove: should the entry
+// be damaged later, its DEL still gets the capability arguments recorded
+// at ADD (portMappings above all; a GC has no caller to ask for them).
 func (s *Store) DropCopy(network, id, ifname string) {
-	_ = os.Remove(copyPath(s.Path(network, id, ifname)))
+	cp := copyPath(s.Path(network, id, ifname))
+	if fi, err := os.Lstat(s.args); errors.Is(err, os.ErrNotExist) {
+		_ = os.Mkdir(s.args, 0o700)
+	} else if err != nil || !fi.IsDir() {
+		_ = os.Remove(cp)
+		return
+	}
+	if err := os.Rename(cp, filepath.Join(s.args, FileName(network, id, ifname))); err != nil {
+		_ = os.Remove(cp)
+	}
+}
+
+// argsDir names the directory, beside libcni's results directory, where
+// DropCopy keeps the arguments of every attachment; hidden from libcni
+// and from listings of the results directory.
+const argsDir = "ocicni-args"
+
+// argsPath returns where DropCopy keeps the arguments of the entry at path.
+func argsPath(path string) string {
+	return filepath.Join(filepath.Dir(filepath.Dir(path)), argsDir, filepath.Base(path))
 }
 
 // copyPrefix starts the name of the copy Owe keeps of an owed entry, in
@@ -157,6 +180,7 @@ func (s *Store) Remove(network, id, ifname string) error {
 		return err
 	}
 	_ = os.Remove(filepath.Join(s.dir, copyPrefix+name))
+	_ = os.Remove(filepath.Join(s.args, name))
 	s.index.dropIfGone(s.dir, name)
 	s.owners.forget(name)
 	return nil

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/containernetworking/cni/libcni"
 )
 
 // An owed entry is a private regular file in a private directory, read
@@ -160,5 +162,41 @@ func TestOwedEntryCutShortByLibcniReadFromItsCopy(t *testing.T) {
 	}
 	if removed, _, _ := s.Sweep(); len(removed) != 1 || removed[0] != copyPrefix+"net2-sb2-eth0" {
 		t.Fatalf("Sweep removed %v, want the copy whose entry is gone", removed)
+	}
+}
+
+// The arguments DropCopy keeps give a damaged entry the capability
+// arguments recorded at ADD; Remove, or Sweep once the entry is gone,
+// deletes them.
+func TestDamagedEntryKeepsRecordedCapabilityArgs(t *testing.T) {
+	cache := t.TempDir()
+	s := New(cache)
+	rt := &libcni.RuntimeConf{ContainerID: "sb1", IfName: "eth0", NetNS: "/run/netns/sb1",
+		CapabilityArgs: map[string]any{OrderKey: 1, "portMappings": []any{map[string]any{"hostPort": 8080.0}}}}
+	for _, id := range []string{"sb1", "sb2"} {
+		rt.ContainerID = id
+		if err := s.Owe("net1", testList(t, "net1"), rt); err != nil {
+			t.Fatal(err)
+		}
+		s.DropCopy("net1", id, "eth0")
+		writeFile(t, s, "net1-"+id+"-eth0", "")
+	}
+	es, err := s.All()
+	if err != nil || len(es) != 2 {
+		t.Fatalf("All = %v, %v", es, err)
+	}
+	want := map[string]any{"portMappings": []any{map[string]any{"hostPort": 8080.0}}}
+	if es[0].Err == nil || !reflect.DeepEqual(es[0].Caps, want) {
+		t.Fatalf("damaged entry: Err %v, Caps %v; want damaged with %v", es[0].Err, es[0].Caps, want)
+	}
+	if err := s.Remove("net1", "sb1", "eth0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(s.Path("net1", "sb2", "eth0")); err != nil {
+		t.Fatal(err)
+	}
+	s.Sweep()
+	if left, _ := os.ReadDir(filepath.Join(cache, argsDir)); len(left) != 0 {
+		t.Fatalf("arguments left: %v", left)
 	}
 }
