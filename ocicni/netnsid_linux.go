@@ -2,7 +2,9 @@ package ocicni
 
 import (
 	"fmt"
+	"os"
 	"runtime"
+	"strings"
 
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -108,6 +110,15 @@ func isRuntimeNetNS(path string) bool {
 	if !ok {
 		if own, ok = netnsInode(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())); !ok {
 			return false
+		}
+	}
+	// /proc/self names the main thread too, so a caller's
+	// /proc/self/ns/net would lead to a pod's namespace while the main
+	// thread visits it; the caller means the runtime's, the one its own
+	// thread is in.
+	for _, self := range []string{"/proc/self/", fmt.Sprintf("/proc/%d/", os.Getpid())} {
+		if rest, ok := strings.CutPrefix(path, self); ok {
+			path = "/proc/thread-self/" + rest
 		}
 	}
 	ino, ok := netnsInode(path)
