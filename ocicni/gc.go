@@ -72,7 +72,9 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 	for _, pod := range validPods {
 		valid[pod.ID] = true
 	}
-	errs := p.collectStale(ctx, set, p.staleSandboxes(set, entries, valid, left), valid)
+	stale, ambiguous := p.staleSandboxes(set, entries, valid, left)
+	errs := p.collectStale(ctx, set, stale, valid)
+	errs = append(errs, p.collectAmbiguous(ctx, set, ambiguous)...)
 
 	deferred := func() {
 		p.opts.logger.WithField("hold_back", p.opts.gcHoldBack.String()).Info("GC: pod operations still in flight; letting new ones through, the GC verb waits until none is in flight")
@@ -161,12 +163,13 @@ func validAttachments(set *netconf.Set, validPods []*PodNetwork) (gcAttachments,
 
 // staleSandboxes returns, in cache order, the sandboxes with an attachment
 // whose sandbox is not valid. A damaged entry counts only where its file
-// name reads one way alone (attachstore.Splits); one that cannot be tied
-// to a network and a sandbox beyond doubt is left, and reported once, not
-// on every GC, as is a directory Sweep left; it needs the gcRun token.
-func (p *Plugin) staleSandboxes(set *netconf.Set, entries []*attachstore.Entry, valid map[string]bool, left []string) []string {
+// name reads one way alone (attachstore.Splits); one whose name reads
+// several ways, none of them a valid sandbox's, is returned in ambiguous
+// (see collectAmbiguous); any other that cannot be tied to a network and
+// a sandbox beyond doubt is left, and reported once, not on every GC, as
+// is a directory Sweep left; it needs the gcRun token.
+func (p *Plugin) staleSandboxes(set *netconf.Set, entries []*attachstore.Entry, valid map[string]bool, left []string) (stale, ambiguous []string) {
 	seen := map[string]bool{}
-	var stale []string
 	unresolved := map[string]bool{}
 	for _, name := range left {
 		file := filepath.Join(p.store.Dir(), name)
@@ -179,6 +182,10 @@ func (p *Plugin) staleSandboxes(set *netconf.Set, entries []*attachstore.Entry, 
 		id := e.ID
 		if e.Err != nil {
 			splits := attachstore.Splits(filepath.Base(e.File), namesOf(set))
+			if ambiguousStale(splits, valid) {
+				ambiguous = append(ambiguous, e.File)
+				continue
+			}
 			if len(splits) != 1 {
 				unresolved[e.File] = true
 				if !p.gcUnresolved[e.File] {
@@ -195,7 +202,7 @@ func (p *Plugin) staleSandboxes(set *netconf.Set, entries []*attachstore.Entry, 
 		}
 	}
 	p.gcUnresolved = unresolved
-	return stale
+	return stale, ambiguous
 }
 
 // collectStale tears the stale sandboxes down, a few at a time, and

@@ -85,6 +85,14 @@ func (s *Store) Other(network, id, ifname string) *Entry {
 	return e
 }
 
+// Reread reads the entry named name again; nil when it is gone or is no
+// entry at all (see parseFile).
+func (s *Store) Reread(name string) *Entry {
+	e := parseFile(filepath.Join(s.dir, name))
+	s.noteEntry(e)
+	return e
+}
+
 // Owe durably writes, before an ADD starts, everything the attachment's
 // DEL needs (network name, configuration bytes, ifname, CNI_ARGS,
 // capability arguments with the order among them, netns path) as an owed

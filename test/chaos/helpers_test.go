@@ -42,7 +42,6 @@ type knobs struct {
 var openIssues = map[string]string{
 	"netns-reuse":      "(17.3, not all of it fixed: once in a 10-minute run a GC listing a pod valid left it without its eth0 in a netns whose name had been another pod's; mechanism not pinned down)",
 	"rewrite-in-place": "(not in issue 17: while the default network's file is rewritten in place, it drops out of the loaded set: setup fails with ErrNetworkNotFound and Status fails on the next network, whose STATUS is not answered yet)",
-	"damage-ambiguous": "(17.2: a damaged entry whose name reads as more than one sandbox's is DELed for none, or for the wrong one)",
 }
 
 func readKnobs() (knobs, error) {
