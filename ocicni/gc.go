@@ -17,6 +17,11 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
+// gcVerbCacheDir names, under the cache directory, the cache directory
+// GC hands libcni with the GC verb. Nothing is ever written there: libcni
+// finds no results directory in it, so no cached attachment to DEL.
+const gcVerbCacheDir = "gc-verb-only"
+
 // defaultGCWorkers bounds how many stale sandboxes GC tears down at once.
 // The plugin execs are the cost and host-local serialises on a file lock,
 // so a few in flight keep the CPUs busy without swamping a small node.
@@ -35,7 +40,9 @@ const defaultGCWorkers = 8
 // it reports as valid are those of validPods (the default network on eth0
 // for a pod that names none, as cri-o/ocicni computes them) together with
 // everything still cached, so a running pod whose cache entry was lost is
-// not freed by a plugin's GC. Waiting for the ADDs and DELs in flight to
+// not freed by a plugin's GC. libcni is handed the verb alone: it DELs no
+// cached attachment itself, so no DEL goes to a netns path recorded at ADD
+// that a later pod's namespace has taken. Waiting for the ADDs and DELs in flight to
 // end before the verb, GC holds new pod operations back for at most
 // WithGCHoldBack's bound; then they go ahead and the verb waits for an
 // instant with none in flight. One GC runs at a time. GC keeps going past
@@ -101,15 +108,6 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 			validAtts.add(sp.Network, sp.ID, sp.Ifname)
 		}
 	}
-	// libcni reads every entry whole, and blocks on a FIFO, before it sends
-	// the GC verb: what was planted since the first sweep goes too, and
-	// FIFOs and devices left at entry paths (those of valid pods, or whose
-	// names cannot say whose they are) become empty, still damaged,
-	// entries. ADD and DEL are kept out now.
-	p.sweep()
-	for _, name := range p.store.Defuse() {
-		p.opts.logger.WithField("file", name).Warn("replaced a FIFO, socket or device at a CNI cache entry's path with an empty file before the GC verb; it stays a damaged entry")
-	}
 	for _, n := range set.Ordered {
 		if n.List.DisableGC {
 			continue
@@ -118,11 +116,16 @@ func (p *Plugin) GC(ctx context.Context, validPods []*PodNetwork) (err error) {
 			continue
 		}
 		gctx := pluginexec.WithLogFields(ctx, logrus.Fields{"network": n.Name})
-		// Every stale attachment of n was handled above and all that is
-		// cached is in the list, so libcni finds none left to DEL and only
-		// sends the GC verb.
+		// Every stale attachment of n was handled above. libcni's GC would
+		// DEL whatever file of the results directory it reads as an
+		// attachment outside the list (a copy of a record, one it reads
+		// through a symlink), with the netns path recorded at ADD and no
+		// check that it still leads to that namespace: once the name is
+		// reused, into a valid pod's. It would also read every entry whole
+		// and block on a FIFO first. gcVerb's cache directory holds no
+		// entries, so libcni sends the verb alone.
 		args := &libcni.GCArgs{ValidAttachments: validAtts[n.Name]}
-		if err := p.cni.GCNetworkList(gctx, n.List, args); err != nil {
+		if err := p.gcVerb.GCNetworkList(gctx, n.List, args); err != nil {
 			errs = append(errs, fmt.Errorf("GC of network %q: %w", n.Name, pluginexec.ContextError(gctx, err)))
 		}
 	}

@@ -2,6 +2,7 @@ package ocicni
 
 import (
 	"context"
+	"path/filepath"
 	"time"
 
 	"github.com/containernetworking/cni/libcni"
@@ -36,12 +37,15 @@ type Plugin struct {
 	// an identical one waits there for its outcome instead (setups' mutex
 	// is never held while waiting). Every wait honours the caller's
 	// context. No other lock is held across a plugin exec.
-	opts  options
-	exec  *pluginexec.Runner
-	cni   *libcni.CNIConfig
-	conf  *netconf.Source
-	ready *readiness
-	tel   *telemetry
+	opts options
+	exec *pluginexec.Runner
+	cni  *libcni.CNIConfig
+	// gcVerb sends the GC verb alone: its cache directory holds no
+	// entries, so libcni finds no stale attachment to DEL (see GC).
+	gcVerb *libcni.CNIConfig
+	conf   *netconf.Source
+	ready  *readiness
+	tel    *telemetry
 
 	store *attachstore.Store
 	pods  *podLocks
@@ -85,6 +89,7 @@ func New(opts ...Option) (*Plugin, error) {
 	p.exec = pluginexec.New(pluginexec.Config{Inner: o.exec, Timeouts: o.execTimeouts(), Log: o.logger, EnvKeys: o.envKeys, Telemetry: tel.exec,
 		Admission: pluginexec.NewAdmission(o.execLimit), GOMAXPROCS: o.pluginProcs})
 	p.cni = libcni.NewCNIConfigWithCacheDir(o.binDirs, o.cacheDir, p.exec)
+	p.gcVerb = libcni.NewCNIConfigWithCacheDir(o.binDirs, filepath.Join(o.cacheDir, gcVerbCacheDir), p.exec)
 	p.conf = netconf.Open(netconf.Config{
 		ConfDir: o.confDir, BinDirs: o.binDirs, DefaultNetwork: o.defaultNetwork,
 		Watch: o.watch, PollInterval: o.pollInterval, Log: o.logger, Exec: p.exec,

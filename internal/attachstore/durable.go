@@ -88,10 +88,10 @@ func tempWriterGone(rest string) bool {
 // minute old, far longer than a write takes). The copy Owe kept of an owed
 // entry goes once its entry is gone. An entry over the size cap, which no
 // entry can be, is emptied (it stays a damaged entry of whichever pod its
-// name says), since libcni reads every entry whole when GC hands it the GC
-// verb. FIFOs, sockets, devices and empty directories at entry paths stay:
-// they are damaged entries, whose attachments owe a DEL (see parseFile and
-// Defuse). It returns the names it removed, those it leaves that no entry
+// name says), so that no reader, libcni's included, reads it whole. FIFOs,
+// sockets, devices and empty directories at entry paths stay: they are
+// damaged entries, whose attachments owe a DEL (see parseFile and Clear).
+// It returns the names it removed, those it leaves that no entry
 // can be (a directory that is not empty) and those it emptied.
 func (s *Store) Sweep() (removed, left, emptied []string) {
 	entries, err := os.ReadDir(s.dir)
@@ -130,7 +130,7 @@ func (s *Store) Sweep() (removed, left, emptied []string) {
 			continue
 		default:
 			// Other hidden files, symlinks, and FIFOs, sockets and devices
-			// at entry paths (damaged entries; see Defuse) stay.
+			// at entry paths (damaged entries) stay.
 			continue
 		}
 		if err := os.Remove(filepath.Join(s.dir, name)); err == nil {

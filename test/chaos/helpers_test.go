@@ -40,7 +40,6 @@ type knobs struct {
 // OCICNI_CHAOS_ALL=1: each waits for the fix of the issue point named.
 // docs/testing.md lists them too.
 var openIssues = map[string]string{
-	"netns-reuse":      "(17.3, not all of it fixed: once in a 10-minute run a GC listing a pod valid left it without its eth0 in a netns whose name had been another pod's; mechanism not pinned down)",
 	"rewrite-in-place": "(not in issue 17: while the default network's file is rewritten in place, it drops out of the loaded set: setup fails with ErrNetworkNotFound and Status fails on the next network, whose STATUS is not answered yet)",
 }
 
