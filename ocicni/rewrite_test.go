@@ -2,6 +2,7 @@ package ocicni
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -139,4 +140,45 @@ func waitSkipped(t *testing.T, p *Plugin, file, want string) {
 		}
 		return false
 	}, "%s never skipped for %q (view %+v)", file, want, p.Networks())
+}
+
+// A default network with STATUS whose file is rewritten in place stays the
+// default and ready at every step, each step seen by a reload: emptied (the
+// reload keeps its last good version, and with it its STATUS answer),
+// half-written, then whole with new content (loaded at once, ready on the
+// earlier answer until its STATUS is asked again). The next network, whose
+// STATUS was never asked, never becomes the default.
+func TestStatusReadyWhileDefaultRewrittenInPlace(t *testing.T) {
+	e := newFaultEnv(t)
+	e.noopNet("20-other.conflist", "other", "1.1.0", "10.0.0.2", "")
+	p, log := statusNet(t, e, WithWatch(false))
+	waitAnswered(t, p)
+	path := filepath.Join(e.confDir, "10-n.conflist")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name string
+		data []byte
+	}{{"emptied", nil}, {"half-written", data[:len(data)/2]}}
+	for _, s := range steps {
+		testutil.WriteFile(t, path, s.data)
+		if err := p.Status(); err != nil {
+			t.Fatalf("Status with the default network's file %s = %v", s.name, err)
+		}
+		if got := p.GetDefaultNetworkName(); got != "n" {
+			t.Fatalf("default network with its file %s = %q, want n", s.name, got)
+		}
+		if sk := p.Networks().Skipped; len(sk) != 0 {
+			t.Fatalf("skipped with the default network's file %s: %+v", s.name, sk)
+		}
+	}
+	e.writeList("10-n.conflist", "n", "1.1.0", map[string]any{"disableGC": true}, testutil.FaultyPlugin(log, nil))
+	if err := p.Status(); err != nil {
+		t.Fatalf("Status once the file was written whole = %v", err)
+	}
+	if n := p.Networks().Networks[0]; n.Name != "n" || !n.Default || !n.DisableGC {
+		t.Fatalf("after the rewrite the first network is %+v; want n, the default, with its new content", n)
+	}
 }

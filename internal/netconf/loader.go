@@ -65,7 +65,7 @@ func (l *loader) load(ctx context.Context, prev *Set) *Set {
 		set.DirErr = err
 	}
 	sig := sha256.New()
-	now := time.Now()
+	var writing []pendingFile
 	for _, e := range entries {
 		if !slices.Contains(confExtensions, filepath.Ext(e.Name())) {
 			continue
@@ -73,6 +73,10 @@ func (l *loader) load(ctx context.Context, prev *Set) *Set {
 		path := filepath.Join(l.confDir, e.Name())
 		n, hash, err := l.loadFile(ctx, path)
 		if err != nil {
+			// The time is taken per file, not once per load: a load held
+			// up by a slow VERSION exec must not take a file truncated
+			// meanwhile for one that changed in the future.
+			now := time.Now()
 			if kept, until, ok := keepSettling(prev, path, err, now); ok {
 				if until.After(set.settleAt) {
 					set.settleAt = until
@@ -81,6 +85,8 @@ func (l *loader) load(ctx context.Context, prev *Set) *Set {
 					continue
 				}
 				n, hash, err = kept, kept.key, nil
+			} else if until, ok := settling(path, err, now); ok {
+				writing = append(writing, pendingFile{path, until})
 			}
 		}
 		fmt.Fprintf(sig, "%s\x00%x\x00", path, hash)
@@ -107,6 +113,7 @@ func (l *loader) load(ctx context.Context, prev *Set) *Set {
 	case len(set.Ordered) > 0:
 		set.Default = set.Ordered[0]
 	}
+	set.pending = pendingAhead(writing, set)
 	if set.Default != nil {
 		fmt.Fprintf(sig, "default\x00%s", set.Default.Name)
 	}

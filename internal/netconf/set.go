@@ -48,6 +48,10 @@ type Set struct {
 	// settleAt is when the files this load kept at their last valid
 	// version, while they settle, are to be read again; zero when none.
 	settleAt time.Time
+	// pending is when the files this load skipped in what may be the middle
+	// of a write, and that may decide the default network, settle; zero
+	// when none. Open holds its first snapshot back until then.
+	pending time.Time
 }
 
 // Key identifies what the network was loaded from: its file's bytes and

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netplumb/ocicni/internal/pluginexec"
 	"github.com/netplumb/ocicni/internal/testutil"
 )
 
@@ -110,5 +111,82 @@ func TestWatcherRereadsKeptFileOnceSettled(t *testing.T) {
 	}, "the broken file was never skipped once settled")
 	if !s.settled() {
 		t.Fatal("the Source is not settled after the kept file was skipped")
+	}
+}
+
+// openAwaiting opens a Source on d that does not watch, calling awaiting
+// each time Open waits for a file being written.
+func openAwaiting(t *testing.T, d testDirs, awaiting func()) *Source {
+	t.Helper()
+	log := quietLog()
+	s := Open(Config{
+		ConfDir: d.conf, BinDirs: []string{d.bin}, PollInterval: time.Second, Log: log, awaiting: awaiting,
+		Exec: pluginexec.New(pluginexec.Config{Timeouts: pluginexec.Timeouts{ByVerb: map[string]time.Duration{"VERSION": 10 * time.Second}}, Log: log}),
+	})
+	t.Cleanup(s.Close)
+	return s
+}
+
+// A Source opened while the default network's file is in the middle of an
+// in-place rewrite (truncated, not yet written) has no good version of it
+// to keep. It waits for the write rather than take the next file's network
+// for the default, which a runtime starting then would set pods up on.
+func TestOpenWaitsForDefaultFileBeingWritten(t *testing.T) {
+	d := newTestDirs(t)
+	path := confPath(d, "11-c.conflist")
+	writeFile(t, confPath(d, "13-c-a.conflist"), confBytes("c-a", "1.0.0"))
+	writeFile(t, path, nil)
+	waits := 0
+	s := openAwaiting(t, d, func() {
+		if waits++; waits == 1 {
+			writeFile(t, path, confBytes("c", "1.0.0"))
+		}
+	})
+	set := s.current.Load()
+	if waits == 0 || set.Default == nil || set.Default.Name != "c" || len(set.Skipped) != 0 {
+		t.Fatalf("after %d waits: default %+v, skipped %+v; want c, nothing skipped", waits, set.Default, set.Skipped)
+	}
+}
+
+// Open waits no longer than the file takes to settle: a file left broken
+// ahead of the default is then skipped with its reason, as at any load.
+func TestOpenStopsWaitingOnceFileSettles(t *testing.T) {
+	d := newTestDirs(t)
+	path := confPath(d, "11-c.conflist")
+	writeFile(t, confPath(d, "13-c-a.conflist"), confBytes("c-a", "1.0.0"))
+	writeFile(t, path, []byte(`{"cniVersion":`))
+	waits := 0
+	s := openAwaiting(t, d, func() { waits++ })
+	set := s.current.Load()
+	if waits == 0 || set.Default == nil || set.Default.Name != "c-a" || !strings.Contains(skipReason(set, path), "is not a JSON object") {
+		t.Fatalf("after %d waits: default %+v, skipped %+v; want c-a, the broken file skipped", waits, set.Default, set.Skipped)
+	}
+}
+
+// Only a file that may decide the default network holds Open back: one
+// ahead of the default (or any, while the default asked for by name is
+// missing and something else loaded). One behind it, or one in a conf dir
+// with nothing loaded, does not.
+func TestPendingAheadOnlyCountsFilesDecidingTheDefault(t *testing.T) {
+	soon := time.Now().Add(settleWindow)
+	a, b := &Network{Name: "b", File: "/d/20-b.conf"}, &Network{Name: "x", File: "/d/30-x.conf"}
+	cases := []struct {
+		name string
+		file string
+		set  *Set
+		want bool
+	}{
+		{"ahead of the default", "/d/10-a.conf", &Set{Default: a, Ordered: []*Network{a}}, true},
+		{"behind the default", "/d/25-c.conf", &Set{Default: a, Ordered: []*Network{a}}, false},
+		{"wanted default missing", "/d/25-c.conf", &Set{WantDefault: "c", Ordered: []*Network{a, b}}, true},
+		{"wanted default loaded", "/d/10-a.conf", &Set{WantDefault: "x", Default: b, Ordered: []*Network{a, b}}, false},
+		{"nothing loaded", "/d/10-a.conf", &Set{}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := !pendingAhead([]pendingFile{{c.file, soon}}, c.set).IsZero(); got != c.want {
+				t.Fatalf("held back = %v, want %v", got, c.want)
+			}
+		})
 	}
 }

@@ -33,6 +33,9 @@ type Config struct {
 	// newFSWatcher creates the inotify watcher; nil means fsnotify's.
 	// Tests set it to reach the watcher under the event loop.
 	newFSWatcher func() (*fsnotify.Watcher, error)
+	// awaiting, when set, is called each time Open waits for a file being
+	// written; tests use it to finish the write.
+	awaiting func()
 }
 
 // Source is the configuration as a stream of snapshots.
@@ -99,11 +102,39 @@ func Open(cfg Config) *Source {
 	}
 	s.life, s.endLife = context.WithCancel(context.Background())
 	s.reload(s.life)
+	s.awaitWrites()
 	if cfg.Watch {
 		s.watch = newWatcher(s)
 		s.watch.start()
 	}
 	return s
+}
+
+// writeRetry is how often Open reads again a file that was in the middle
+// of a write when it started.
+const writeRetry = 5 * time.Millisecond
+
+// awaitWrites holds the first snapshot back, for at most settleWindow,
+// while a file that may decide the default network looks half-written (see
+// pendingAhead). A later load keeps a file's last good network while it is
+// rewritten in place, but the first load has none to keep: without this, a
+// runtime starting while a provider rewrites its file in place would pick
+// the next file's network as the default, set pods up on it and report its
+// STATUS, until the next reload.
+func (s *Source) awaitWrites() {
+	deadline := time.Now().Add(settleWindow)
+	for {
+		until := s.current.Load().pending
+		if until.IsZero() || !time.Now().Before(until) || !time.Now().Before(deadline) {
+			return
+		}
+		if s.cfg.awaiting != nil {
+			s.cfg.awaiting()
+		}
+		t := time.NewTimer(min(writeRetry, time.Until(until), time.Until(deadline)))
+		<-t.C
+		s.reload(s.life)
+	}
 }
 
 // Close stops the watcher and waits for its goroutine; a reload in

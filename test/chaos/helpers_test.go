@@ -39,9 +39,7 @@ type knobs struct {
 // violations it reports as known without failing, unless
 // OCICNI_CHAOS_ALL=1: each waits for the fix of the issue point named.
 // docs/testing.md lists them too.
-var openIssues = map[string]string{
-	"rewrite-in-place": "(not in issue 17: while the default network's file is rewritten in place, it drops out of the loaded set: setup fails with ErrNetworkNotFound and Status fails on the next network, whose STATUS is not answered yet)",
-}
+var openIssues = map[string]string{}
 
 func readKnobs() (knobs, error) {
 	k := knobs{seed: time.Now().UnixNano(), budget: 40 * time.Second, workers: 4, skip: map[string]bool{}}
