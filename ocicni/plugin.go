@@ -67,7 +67,10 @@ var _ CNIPlugin = (*Plugin)(nil)
 // New builds a Plugin, loads the configuration once and, unless watching is
 // turned off, starts watching the conf and plugin directories. It does not
 // fail because the conf dir is empty or missing, nor because inotify is
-// unavailable (it then polls): Status says what is missing instead.
+// unavailable (it then polls): Status says what is missing instead. When a
+// file that may decide the default network is in the middle of a write
+// (empty or not parsing, changed within the last second), New waits for the
+// write, at most until the file settles, rather than pick another default.
 func New(opts ...Option) (*Plugin, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
