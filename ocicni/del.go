@@ -22,11 +22,13 @@ func (p *Plugin) del(ctx context.Context, a *attachment) error {
 	// its cache path when another attachment's entry holds it (a setup is
 	// refused then); libcni's DEL would run with that entry's result and
 	// then remove it, taking the other sandbox's only record.
-	if o := p.noCacheOther(a); o != nil {
+	release, o := p.claimNoCache(a)
+	if o != nil {
 		p.opts.logger.WithFields(pluginexec.LogFields(ctx)).WithFields(logrus.Fields{"cache_file": o.File, "holder_id": o.ID, "holder_network": o.Network}).
 			Warn("this attachment's CNI cache file records another sandbox's attachment; leaving it, nothing to DEL")
 		return nil
 	}
+	defer release()
 	// libcni reads the entry before the DEL; what it could not read
 	// without blocking or without bound goes first.
 	if err := p.store.Clear(a.name, a.rt.ContainerID, a.ifname); err != nil {
@@ -57,13 +59,15 @@ func (p *Plugin) del(ctx context.Context, a *attachment) error {
 	return pluginexec.ContextError(ctx, err)
 }
 
-// noCacheOther returns the entry of another attachment at the cache path
-// of a, which has no entry of its own.
-func (p *Plugin) noCacheOther(a *attachment) *attachstore.Entry {
+// claimNoCache claims the cache path of a, which has no entry of its
+// own, for the DEL (see attachstore.Store.Claim), or returns the entry of
+// the other attachment that holds it. An attachment with an entry needs
+// no claim.
+func (p *Plugin) claimNoCache(a *attachment) (release func(), other *attachstore.Entry) {
 	if !a.noCache {
-		return nil
+		return func() {}, nil
 	}
-	return p.store.Other(a.name, a.rt.ContainerID, a.ifname)
+	return p.store.Claim(a.name, a.rt.ContainerID, a.ifname)
 }
 
 // forget removes the entry of a, whose DEL succeeded, from the store.

@@ -86,10 +86,12 @@ func (p *Plugin) setUp(ctx context.Context, set *netconf.Set, pod *PodNetwork, a
 		}
 	}
 	for _, a := range atts {
-		if o := p.store.Other(a.name, pod.ID, a.ifname); o != nil {
-			return nil, fmt.Errorf("%w: network %q on %s for pod %s (sandbox %s) would use the cache file %s, which records sandbox %s on network %q",
+		release, o := p.store.Claim(a.name, pod.ID, a.ifname)
+		if o != nil {
+			return nil, fmt.Errorf("%w: network %q on %s for pod %s (sandbox %s) would use the cache file %s, which is held for sandbox %s on network %q",
 				ErrCacheNameTaken, a.name, a.ifname, podName(pod), pod.ID, o.File, o.ID, o.Network)
 		}
+		defer release()
 		if p.store.Exists(a.name, pod.ID, a.ifname) {
 			return nil, fmt.Errorf("%w: network %q on %s for pod %s (sandbox %s); tear the pod down before setting it up again",
 				ErrAlreadyAttached, a.name, a.ifname, podName(pod), pod.ID)

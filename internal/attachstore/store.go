@@ -36,6 +36,7 @@ type Store struct {
 	index       *index
 	owners      *owners
 	order       orderClock
+	claims      claims
 }
 
 // New returns the store of cacheDir, libcni's cache directory. It touches
