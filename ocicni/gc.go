@@ -183,7 +183,9 @@ func (p *Plugin) staleSandboxes(set *netconf.Set, entries []*attachstore.Entry, 
 	}
 	for _, e := range entries {
 		id := e.ID
-		if e.Err != nil {
+		if r, ok := e.Recorded(); e.Err != nil && ok {
+			id = r.ID
+		} else if e.Err != nil {
 			splits := attachstore.Splits(filepath.Base(e.File), namesOf(set))
 			if ambiguousStale(splits, valid) {
 				ambiguous = append(ambiguous, e.File)

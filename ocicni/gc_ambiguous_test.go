@@ -48,6 +48,11 @@ func TestGCDelsAmbiguousDamagedEntryWhenNoReadingIsValid(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// As an older version, cri-o/ocicni or libcni itself leaves it: no
+	// arguments kept apart to say whose it is.
+	if err := os.RemoveAll(filepath.Join(e.cache, "ocicni-args")); err != nil {
+		t.Fatal(err)
+	}
 
 	if err := p.GC(context.Background(), []*PodNetwork{{ID: "a"}}); err != nil {
 		t.Fatalf("GC with a candidate valid: %v", err)

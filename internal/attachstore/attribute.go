@@ -58,6 +58,14 @@ type Hints struct {
 // removes the unreadable file before running it, and that pod would then
 // keep no entry at all.
 func (s *Store) attribute(e *Entry, id string, h Hints) bool {
+	// The arguments kept at ADD say whose it is, whatever its name reads.
+	if r := e.recorded; r != nil {
+		if r.ID != id {
+			return false
+		}
+		e.Network, e.ID, e.Ifname = r.Network, r.ID, r.Ifname
+		return true
+	}
 	name := filepath.Base(e.File)
 	var mine *Split
 	splits := Splits(name, h.Networks)

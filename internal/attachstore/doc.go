@@ -39,7 +39,8 @@
 //   - Network names and sandbox IDs may contain '-', so a file name alone
 //     never says for certain which sandbox an entry belongs to: its content
 //     does. The index files a name under every stretch between two dashes.
-//     A damaged entry, whose content cannot say, goes to a sandbox only
+//     A damaged entry goes to the sandbox the arguments kept for it at ADD
+//     name (DropCopy); without them, whose content cannot say, only
 //     when its name reads as that sandbox's beyond doubt (Splits, Hints):
 //     libcni removes an unreadable entry before the DEL it is given to, so
 //     a wrong guess would take another pod's only record with it.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/containernetworking/cni/libcni"
 
@@ -39,6 +40,19 @@ type Entry struct {
 	Owed bool
 	// Err says why the entry is damaged; nil for a usable one.
 	Err error
+	// recorded names the attachment of a damaged entry as the arguments
+	// DropCopy kept record it; nil where none were kept.
+	recorded *Split
+}
+
+// Recorded returns, for a damaged entry, the attachment the arguments
+// kept for it at ADD name (see DropCopy): whose it is beyond doubt, though
+// its name may read several ways.
+func (e *Entry) Recorded() (Split, bool) {
+	if e.recorded == nil {
+		return Split{}, false
+	}
+	return *e.recorded, true
 }
 
 // cachedInfo mirrors the JSON libcni writes (kind cniCacheV1).
@@ -82,7 +96,8 @@ func parseFile(path string) *Entry {
 	}
 	// The entry stays damaged (its name alone says whose it is), but the
 	// capability arguments recorded at ADD are kept apart (DropCopy).
-	if a := parseOne(argsPath(path)); a != nil && a.Err == nil {
+	if a := parseOne(argsPath(path)); a != nil && a.Err == nil && FileName(a.Network, a.ID, a.Ifname) == filepath.Base(path) {
+		e.recorded = &Split{Network: a.Network, ID: a.ID, Ifname: a.Ifname}
 		for k, v := range a.Caps {
 			if k != OrderKey && k != NetNSKey && k != owedKey {
 				if e.Caps == nil {

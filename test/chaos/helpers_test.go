@@ -39,9 +39,7 @@ type knobs struct {
 // violations it reports as known without failing, unless
 // OCICNI_CHAOS_ALL=1: each waits for the fix of the issue point named.
 // docs/testing.md lists them too.
-var openIssues = map[string]string{
-	"damage-ambiguous": "(17.2, not all of it fixed: GC DELs a damaged entry whose name reads as several sandboxes' once none of them is valid, but a teardown by sandbox ID still DELs it for none, so it returns nil with the attachment left)",
-}
+var openIssues = map[string]string{}
 
 func readKnobs() (knobs, error) {
 	k := knobs{seed: time.Now().UnixNano(), budget: 40 * time.Second, workers: 4, skip: map[string]bool{}}
