@@ -39,3 +39,27 @@ func TestTearDownDelsAmbiguousDamagedEntryItsArgumentsName(t *testing.T) {
 		t.Fatalf("cache after the teardown = %v", got)
 	}
 }
+
+// A damaged record of a network no longer configured is DELed with the
+// configuration kept at setup (ocicni-args): the old code had nothing to
+// run it with, so the teardown returned nil with the attachment left.
+func TestDamagedRecordOfRemovedNetworkDELsWithKeptConfig(t *testing.T) {
+	e := newEnv(t)
+	nets := e.noopNets("", "n1", "n2")
+	p := e.plugin(WithWatch(false))
+	ns := testutil.NewNetNS(t)
+	setUp(t, p, PodNetwork{ID: "sb1", NetNS: ns, Networks: []NetAttachment{{Name: "n2"}}})
+	if err := os.WriteFile(filepath.Join(e.cache, "results", "n2-sb1-eth0"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(e.confDir, "20-n2.conflist")); err != nil {
+		t.Fatal(err)
+	}
+	tearDown(t, e.plugin(WithWatch(false)), PodNetwork{ID: "sb1", NetNS: ns})
+	if got := delsOf(t, nets[1].log); !reflect.DeepEqual(got, []string{"sb1/eth0"}) {
+		t.Fatalf("network n2's DELs = %v, want sb1/eth0", got)
+	}
+	if got := e.cacheFiles(); len(got) != 0 {
+		t.Fatalf("cache after the teardown = %v", got)
+	}
+}

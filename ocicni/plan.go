@@ -149,10 +149,14 @@ func (p *Plugin) fromCache(log logrus.FieldLogger, set *netconf.Set, pod *PodNet
 			a.rt.CapabilityArgs[k] = v
 		}
 	}
-	if a.net != nil {
+	switch kept, keptErr := e.KeptConfigList(); {
+	case a.net != nil:
 		l.Warn("cached configuration unusable; falling back to the current configuration of the network")
 		a.list = a.net.List
-	} else {
+	case keptErr == nil:
+		l.Warn("cached configuration unusable and the network is no longer configured; using the configuration kept at setup")
+		a.list = kept
+	default:
 		l.Warn("cached configuration unusable and the network is no longer configured")
 	}
 	return a

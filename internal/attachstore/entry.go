@@ -43,6 +43,17 @@ type Entry struct {
 	// recorded names the attachment of a damaged entry as the arguments
 	// DropCopy kept record it; nil where none were kept.
 	recorded *Split
+	kept     *Entry // the arguments DropCopy kept, for a damaged entry
+}
+
+// KeptConfigList returns, for a damaged entry, the configuration recorded
+// with the arguments DropCopy kept: what its DEL can still run with once
+// its network is no longer configured.
+func (e *Entry) KeptConfigList() (*libcni.NetworkConfigList, error) {
+	if e.kept == nil {
+		return nil, errors.New("no arguments kept for this entry")
+	}
+	return e.kept.ConfigList()
 }
 
 // Recorded returns, for a damaged entry, the attachment the arguments
@@ -98,6 +109,7 @@ func parseFile(path string) *Entry {
 	// capability arguments recorded at ADD are kept apart (DropCopy).
 	if a := parseOne(argsPath(path)); a != nil && a.Err == nil && FileName(a.Network, a.ID, a.Ifname) == filepath.Base(path) {
 		e.recorded = &Split{Network: a.Network, ID: a.ID, Ifname: a.Ifname}
+		e.kept = a
 		for k, v := range a.Caps {
 			if k != OrderKey && k != NetNSKey && k != owedKey {
 				if e.Caps == nil {
