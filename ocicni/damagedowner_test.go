@@ -1,6 +1,7 @@
 package ocicni
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -61,5 +62,24 @@ func TestDamagedRecordOfRemovedNetworkDELsWithKeptConfig(t *testing.T) {
 	}
 	if got := e.cacheFiles(); len(got) != 0 {
 		t.Fatalf("cache after the teardown = %v", got)
+	}
+}
+
+// GC's DEL of a damaged record goes to the namespace kept at setup while
+// it is still that namespace, so the plugin removes the pod's interface;
+// the old code sent no netns, and the bridge's veth stayed in the pod.
+func TestDamagedRecordGCDELsInKeptNetNS(t *testing.T) {
+	e := newEnv(t)
+	np, p := e.oneNet("1.0.0", "10.0.0.1")
+	ns := testutil.NewNetNS(t)
+	setUp(t, p, PodNetwork{ID: "sb1", NetNS: ns})
+	if err := os.WriteFile(filepath.Join(e.cache, "results", "n-sb1-eth0"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.GC(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := delNetNS(t, np.log); !reflect.DeepEqual(got, []string{ns}) {
+		t.Fatalf("DEL CNI_NETNS = %q, want [%s]", got, ns)
 	}
 }

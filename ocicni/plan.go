@@ -142,6 +142,11 @@ func (p *Plugin) fromCache(log logrus.FieldLogger, set *netconf.Set, pod *PodNet
 	}
 	l := log.WithFields(logrus.Fields{"network": e.Network, "ifname": e.Ifname, "cache_file": e.File, "error": err})
 	a.rt = p.existingConf(pod, e.Network, e.Ifname)
+	// The namespace kept at setup goes first, as for a readable entry: a
+	// GC has no path of its own to give, and the caller's may be reused.
+	if path, id := e.KeptNetNS(); path != "" {
+		a.rt.NetNS = p.netnsFor(pod.ID, pod.NetNS, path, id)
+	}
 	// The caller's capability arguments go first, as with no entry at
 	// all; those recorded at ADD fill in the rest (a GC has none).
 	for k, v := range e.Caps {

@@ -46,6 +46,15 @@ type Entry struct {
 	kept     *Entry // the arguments DropCopy kept, for a damaged entry
 }
 
+// KeptNetNS returns, for a damaged entry, the netns path and namespace
+// identity recorded with the arguments DropCopy kept; "" where none.
+func (e *Entry) KeptNetNS() (path, id string) {
+	if e.kept == nil {
+		return "", ""
+	}
+	return e.kept.NetNS, e.kept.NetNSID
+}
+
 // KeptConfigList returns, for a damaged entry, the configuration recorded
 // with the arguments DropCopy kept: what its DEL can still run with once
 // its network is no longer configured.
