@@ -39,7 +39,9 @@ type knobs struct {
 // violations it reports as known without failing, unless
 // OCICNI_CHAOS_ALL=1: each waits for the fix of the issue point named.
 // docs/testing.md lists them too.
-var openIssues = map[string]string{}
+var openIssues = map[string]string{
+	"netns-reuse": "(17.3, not all of it fixed: with netns names reused, a setup that just succeeded can find an attachment gone from its netns and its address released, and a teardown that returned nil can leave one; 10-minute run, seed 5001: 5 setups in 4109 operations, none with netns-reuse off)",
+}
 
 func readKnobs() (knobs, error) {
 	k := knobs{seed: time.Now().UnixNano(), budget: 40 * time.Second, workers: 4, skip: map[string]bool{}}
