@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/netplumb/ocicni/internal/attachstore"
 	"github.com/netplumb/ocicni/internal/pluginexec"
@@ -34,6 +35,9 @@ func (p *Plugin) del(ctx context.Context, a *attachment) error {
 	if err := p.store.Clear(a.name, a.rt.ContainerID, a.ifname); err != nil {
 		p.opts.logger.WithFields(pluginexec.LogFields(ctx)).WithError(err).Warn("cannot remove what sits at this attachment's CNI cache entry")
 	}
+	if a.damaged {
+		p.oweDamaged(ctx, a)
+	}
 	err := p.cni.DelNetworkList(ctx, a.list, a.rt)
 	if err != nil && ctx.Err() == nil && a.net != nil && !bytes.Equal(a.net.List.Bytes, a.list.Bytes) {
 		curErr := p.cni.DelNetworkList(ctx, a.net.List, a.rt)
@@ -57,6 +61,27 @@ func (p *Plugin) del(ctx context.Context, a *attachment) error {
 		}
 	}
 	return pluginexec.ContextError(ctx, err)
+}
+
+// oweDamaged writes an owed entry over a's damaged one before its DEL:
+// libcni drops an entry it cannot read before it runs the plugins, so a
+// runtime killed during the DEL would otherwise leave the attachment with
+// no record, and no later teardown or GC would DEL it. The owed entry
+// records the identity of the namespace the DEL goes to, so a retry after
+// the path was reused leaves the new namespace alone.
+func (p *Plugin) oweDamaged(ctx context.Context, a *attachment) {
+	rt := *a.rt
+	rt.CapabilityArgs = maps.Clone(a.rt.CapabilityArgs)
+	if rt.CapabilityArgs == nil {
+		rt.CapabilityArgs = map[string]any{}
+	}
+	if id := netnsIdentity(rt.NetNS); id != "" {
+		rt.CapabilityArgs[attachstore.NetNSKey] = id
+	}
+	if err := p.store.Owe(a.name, a.list, &rt); err != nil {
+		p.opts.logger.WithFields(pluginexec.LogFields(ctx)).WithError(err).
+			Warn("cannot record the DEL of a damaged cache entry before it runs; a runtime killed during it would leak the attachment")
+	}
 }
 
 // claimNoCache claims the cache path of a, which has no entry of its

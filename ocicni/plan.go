@@ -27,6 +27,9 @@ type attachment struct {
 	// owed is set when the attachment's entry is an owed one: its DEL is
 	// owed and it has no result to report.
 	owed bool
+	// damaged is set when the attachment's entry could not be read whole
+	// or parsed; libcni drops such an entry before the DEL runs.
+	damaged bool
 	// started is set once a setup has recorded the attachment and may have
 	// begun its ADD: only those get a rollback DEL.
 	started bool
@@ -141,6 +144,7 @@ func (p *Plugin) fromCache(log logrus.FieldLogger, set *netconf.Set, pod *PodNet
 		return a
 	}
 	l := log.WithFields(logrus.Fields{"network": e.Network, "ifname": e.Ifname, "cache_file": e.File, "error": err})
+	a.damaged = true
 	a.rt = p.existingConf(pod, e.Network, e.Ifname)
 	// The namespace kept at setup goes first, as for a readable entry: a
 	// GC has no path of its own to give, and the caller's may be reused.
