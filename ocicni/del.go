@@ -30,6 +30,11 @@ func (p *Plugin) del(ctx context.Context, a *attachment) error {
 		return nil
 	}
 	defer release()
+	unlock, err := p.checkUnvouchedNetNS(ctx, a)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	// libcni reads the entry before the DEL; what it could not read
 	// without blocking or without bound goes first.
 	if err := p.store.Clear(a.name, a.rt.ContainerID, a.ifname); err != nil {
@@ -38,7 +43,7 @@ func (p *Plugin) del(ctx context.Context, a *attachment) error {
 	if a.damaged {
 		p.oweDamaged(ctx, a)
 	}
-	err := p.cni.DelNetworkList(ctx, a.list, a.rt)
+	err = p.cni.DelNetworkList(ctx, a.list, a.rt)
 	if err != nil && ctx.Err() == nil && a.net != nil && !bytes.Equal(a.net.List.Bytes, a.list.Bytes) {
 		curErr := p.cni.DelNetworkList(ctx, a.net.List, a.rt)
 		if curErr == nil {
@@ -100,4 +105,30 @@ func (p *Plugin) forget(ctx context.Context, a *attachment) {
 	if err := p.store.Remove(a.name, a.rt.ContainerID, a.ifname); err != nil {
 		p.opts.logger.WithFields(pluginexec.LogFields(ctx)).WithError(err).Warn("DEL succeeded but its cache entry could not be removed")
 	}
+}
+
+// checkUnvouchedNetNS checks again, under the lock of the namespace at a's
+// netns path, that a DEL no record vouches for goes into no namespace
+// another sandbox owns: one whose record claims it, or one whose setup is
+// in flight there and may not have written its record yet. Where one does,
+// the DEL gets no netns. The returned unlock is for after the plugins have
+// exited. A DEL to the namespace its record names needs no lock.
+func (p *Plugin) checkUnvouchedNetNS(ctx context.Context, a *attachment) (func(), error) {
+	if a.rt.NetNS == "" {
+		return func() {}, nil
+	}
+	nsid := netnsIdentity(a.rt.NetNS)
+	if nsid == "" || nsid == a.nsID {
+		return func() {}, nil
+	}
+	unlock, other, err := p.netns.lockForDel(ctx, nsid, a.rt.ContainerID)
+	if err != nil {
+		return nil, fmt.Errorf("waiting for setups in the namespace at %s: %w", a.rt.NetNS, err)
+	}
+	if other || p.store.NetNSOfOther(nsid, a.rt.ContainerID) {
+		p.opts.logger.WithFields(pluginexec.LogFields(ctx)).WithField("netns", a.rt.NetNS).
+			Warn("another sandbox is set up or setting up in the namespace at this netns path; DEL sent without a netns")
+		a.rt.NetNS = ""
+	}
+	return unlock, nil
 }

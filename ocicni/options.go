@@ -1,6 +1,7 @@
 package ocicni
 
 import (
+	"context"
 	"io"
 	"time"
 
@@ -60,6 +61,10 @@ type options struct {
 	meterProvider    metric.MeterProvider
 	readiness        readinessOptions
 	idempotentSetup  bool
+	// setupPause, set by tests alone, is called by a setup between
+	// registering in its namespace and writing its records: the window a
+	// DEL no record vouches for must not run into (see netnsLocks).
+	setupPause func(ctx context.Context, id string)
 }
 
 func defaultOptions() options {

@@ -30,6 +30,10 @@ type attachment struct {
 	// damaged is set when the attachment's entry could not be read whole
 	// or parsed; libcni drops such an entry before the DEL runs.
 	damaged bool
+	// nsID is the identity of the namespace a record of the attachment
+	// vouches for ("" when none does): a DEL sent anywhere else is
+	// unchecked and orders itself against setups (see netnsLocks).
+	nsID string
 	// started is set once a setup has recorded the attachment and may have
 	// begun its ADD: only those get a rollback DEL.
 	started bool
@@ -134,7 +138,7 @@ func matchCached(entries []*attachstore.Entry, reqs []NetAttachment, ifnames []s
 }
 
 func (p *Plugin) fromCache(log logrus.FieldLogger, set *netconf.Set, pod *PodNetwork, e *attachstore.Entry, pos int) *attachment {
-	a := &attachment{name: e.Network, ifname: e.Ifname, pos: pos, net: set.Lookup(e.Network), owed: e.Owed}
+	a := &attachment{name: e.Network, ifname: e.Ifname, pos: pos, net: set.Lookup(e.Network), owed: e.Owed, nsID: e.NetNSID}
 	list, err := e.ConfigList()
 	if err == nil {
 		a.list, a.readable = list, true
@@ -149,6 +153,7 @@ func (p *Plugin) fromCache(log logrus.FieldLogger, set *netconf.Set, pod *PodNet
 	// The namespace kept at setup goes first, as for a readable entry: a
 	// GC has no path of its own to give, and the caller's may be reused.
 	if path, id := e.KeptNetNS(); path != "" {
+		a.nsID = id
 		a.rt.NetNS = p.netnsFor(pod.ID, pod.NetNS, path, id)
 	}
 	// The caller's capability arguments go first, as with no entry at

@@ -52,6 +52,9 @@ type Plugin struct {
 	// setups are the setups in flight, which an identical retry joins.
 	setups *setupCalls
 	gc     *gcLock
+	// netns orders setups against DELs into a namespace no record vouches
+	// for; taken last, after a claim of a cache path (see netnsLocks).
+	netns *netnsLocks
 
 	// gcRun holds a token while a GC runs, so one runs at a time; a channel
 	// so that waiting for it ends with the caller's context.
@@ -83,6 +86,7 @@ func New(opts ...Option) (*Plugin, error) {
 		store:  attachstore.New(o.cacheDir),
 		gcRun:  make(chan struct{}, 1),
 		gc:     newGCLock(),
+		netns:  newNetNSLocks(),
 	}
 	tel, err := newTelemetry(&o)
 	if err != nil {

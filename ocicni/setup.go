@@ -103,7 +103,19 @@ func (p *Plugin) setUp(ctx context.Context, set *netconf.Set, pod *PodNetwork, a
 	// The namespace's identity goes into the record, so a teardown after
 	// the path was reused for another namespace leaves that one alone.
 	nsID := netnsIdentity(pod.NetNS)
+	// Until this setup ends, a DEL of another sandbox that no record
+	// vouches for does not go into its namespace: its records are not all
+	// written yet, so the DEL's ownership check cannot see it.
+	settled, err := p.netns.settingUp(ctx, nsID, pod.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer settled()
+	if p.opts.setupPause != nil {
+		p.opts.setupPause(ctx, pod.ID)
+	}
 	for _, a := range atts {
+		a.nsID = nsID
 		a.rt.CapabilityArgs[attachstore.OrderKey] = base + int64(a.pos)
 		if nsID != "" {
 			a.rt.CapabilityArgs[attachstore.NetNSKey] = nsID
