@@ -390,21 +390,3 @@ func waitDefault(t *testing.T, p *Plugin, want string) {
 	testutil.Eventually(t, waitFor, func() bool { return p.GetDefaultNetworkName() == want },
 		"default network is %q, want %q (view %+v)", p.GetDefaultNetworkName(), want, p.Networks())
 }
-
-// pauseSetup returns an option that holds the setup of sandbox id between
-// registering in its namespace and writing its records: it closes reached
-// there and waits for release (or the setup's context).
-func pauseSetup(id string, reached, release chan struct{}) Option {
-	return func(o *options) {
-		o.setupPause = func(ctx context.Context, sb string) {
-			if sb != id {
-				return
-			}
-			close(reached)
-			select {
-			case <-release:
-			case <-ctx.Done():
-			}
-		}
-	}
-}

@@ -55,3 +55,21 @@ func TestUncheckedDelDuringSetupInSameNetNSSendsNoNetNS(t *testing.T) {
 		t.Fatalf("cache = %v, want c's entry alone", got)
 	}
 }
+
+// pauseSetup returns an option that holds the setup of sandbox id between
+// registering in its namespace and writing its records: it closes reached
+// there and waits for release (or the setup's context).
+func pauseSetup(id string, reached, release chan struct{}) Option {
+	return func(o *options) {
+		o.setupPause = func(ctx context.Context, sb string) {
+			if sb != id {
+				return
+			}
+			close(reached)
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		}
+	}
+}
