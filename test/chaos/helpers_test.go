@@ -40,7 +40,7 @@ type knobs struct {
 // OCICNI_CHAOS_ALL=1: each waits for the fix of the issue point named.
 // docs/testing.md lists them too.
 var openIssues = map[string]string{
-	"netns-reuse": "(17.3, not all of it fixed: with netns names reused, a setup that just succeeded can find an attachment gone from its netns and its address released, and a teardown that returned nil can leave one; 10-minute run, seed 5001: 5 setups in 4109 operations, none with netns-reuse off)",
+	"netns-reuse":        "(17.3, not all of it fixed: with netns names reused, a setup that just succeeded can find an attachment gone from its netns and its address released, and a teardown that returned nil can leave one; 10-minute run, seed 5001: 5 setups in 4109 operations, none with netns-reuse off)",
 	"no-check-after-del": "(17.10, not all of it fixed: a CHECK of a-b-c eth0 ran after its DEL with no ADD between, 41 s into a 40 s run of seed 1796424663098422828 on 2026-12-04; not analysed yet)",
 }
 
